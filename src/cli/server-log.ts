@@ -1,0 +1,29 @@
+import type { EchoServer } from '../server/echo-server.js';
+import type { ConnectionClose, ConnectionOpen } from '../server/connection-events.js';
+import { formatAddress } from '../options.js';
+
+/** Writes one line per connection event to `write` (stderr on the CLI). */
+export function logConnections(server: EchoServer, write: (line: string) => void): void {
+  server.on('open', (info: ConnectionOpen) => {
+    const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
+    write(`${stamp()} open #${info.id} ${formatAddress(info.remoteAddress, info.remotePort)}${pid}`);
+  });
+  server.on('close', (info: ConnectionClose) => {
+    const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
+    const detail = info.errorCode ?? info.childExit;
+    const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;
+    write(
+      `${stamp()} close #${info.id} ${formatAddress(info.remoteAddress, info.remotePort)}${pid}` +
+        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms reason=${reason}`,
+    );
+  });
+}
+
+/** Warnings are logged even with `--quiet`: they are not per-connection chatter. */
+export function logWarnings(server: EchoServer, write: (line: string) => void): void {
+  server.on('warning', (err: Error) => write(`${stamp()} warning ${err.message}`));
+}
+
+function stamp(): string {
+  return new Date().toISOString();
+}

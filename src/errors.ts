@@ -1,0 +1,77 @@
+/**
+ * Every error tcpecho raises carries a stable `code`; tests and callers match on it, never on
+ * the message. The CLI maps `UsageError` to exit code 2 and every other `TcpechoError` to 1.
+ */
+export class TcpechoError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option value that cannot be used: the caller's mistake, exit code 2 on the CLI. */
+export class UsageError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_USAGE', message, options);
+  }
+}
+
+/** The address is already bound by another socket (EADDRINUSE). */
+export class AddressInUseError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_ADDRESS_IN_USE', message, options);
+  }
+}
+
+/** The process may not bind that address, usually a port below 1024 as non-root (EACCES). */
+export class PermissionDeniedError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_PERMISSION_DENIED', message, options);
+  }
+}
+
+/** Any other failure to bind or listen. */
+export class ListenError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_LISTEN', message, options);
+  }
+}
+
+/** No connection was established within the connect timeout. */
+export class ConnectTimeoutError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_CONNECT_TIMEOUT', message, options);
+  }
+}
+
+/** The connection could not be established (refused, unknown host, unreachable, ...). */
+export class ConnectError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_CONNECT', message, options);
+  }
+}
+
+/** An established connection failed: reset by the peer, broken pipe, ... */
+export class ConnectionError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_CONNECTION', message, options);
+  }
+}
+
+/** The server closed before echoing every byte that was sent. */
+export class ShortEchoError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_SHORT_ECHO', message, options);
+  }
+}
+
+/** A system error's `code` (`ECONNRESET`, ...) when there is one. */
+export function systemCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return undefined;
+}

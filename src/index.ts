@@ -1,0 +1,21 @@
+// The public API of tcpecho: start an echo server in-process, open client connections to one.
+export { startEchoServer, EchoServer, SERVER_MODES } from './server/echo-server.js';
+export type { EchoServerOptions, EchoServerAddress, EchoServerEvents, ServerMode } from './server/echo-server.js';
+export type { ConnectionOpen, ConnectionClose } from './server/connection-events.js';
+export type { CloseReason, EchoResult } from './server/echo-connection.js';
+export { connectEcho } from './client/connect.js';
+export type { ConnectOptions } from './client/connect.js';
+export { echoRoundTrip, collectEcho } from './client/round-trip.js';
+export { pipeThrough } from './client/pipe.js';
+export type { PipeResult } from './client/pipe.js';
+export {
+  TcpechoError,
+  UsageError,
+  AddressInUseError,
+  PermissionDeniedError,
+  ListenError,
+  ConnectError,
+  ConnectTimeoutError,
+  ConnectionError,
+  ShortEchoError,
+} from './errors.js';

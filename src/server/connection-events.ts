@@ -1,0 +1,42 @@
+import type { EchoResult } from './echo-connection.js';
+
+/** Reported when a connection is accepted and handed to whatever will echo it. */
+export interface ConnectionOpen {
+  /** Sequence number of the connection within this server, from 1. */
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** The process echoing this connection: the child in fork mode. Absent in event mode. */
+  pid?: number;
+}
+
+/** Reported when a connection has closed. */
+export interface ConnectionClose extends EchoResult {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  pid?: number;
+  /** Fork mode, reason `child-exit`: the signal or exit code the child ended with. */
+  childExit?: string;
+}
+
+/** How a mode reports connection lifecycles to the server that owns it. */
+export interface ConnectionHooks {
+  open(info: ConnectionOpen): void;
+  close(info: ConnectionClose): void;
+}
+
+/**
+ * One way of serving accepted connections (a server mode). The listener accepts; the dispatcher
+ * owns every connection from then on.
+ */
+export interface Dispatcher {
+  /** Takes ownership of an accepted socket. */
+  dispatch(socket: import('node:net').Socket, info: ConnectionOpen): void;
+  /** Connections accepted and not yet closed, including any waiting for a process. */
+  readonly active: number;
+  /** Resolves once no connection is left. */
+  idle(): Promise<void>;
+  /** Ends every connection now and releases every process; `idle()` resolves after. */
+  destroyAll(): void;
+}

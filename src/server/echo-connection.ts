@@ -1,0 +1,101 @@
+import type net from 'node:net';
+import { systemCode } from '../errors.js';
+
+/**
+ * Why a connection ended:
+ * - `eof`: the client half-closed, everything it sent was echoed, then the server ended its side;
+ * - `reset`: the client reset the connection (ECONNRESET);
+ * - `error`: another socket error (`errorCode` says which);
+ * - `aborted`: the server destroyed it (shutdown past the drain deadline, or `destroy()`);
+ * - `child-exit`: fork mode only, the child serving it exited before reporting (killed, crashed);
+ * - `handoff-failed`: fork mode only, the child could not take the connection over.
+ */
+export type CloseReason = 'eof' | 'reset' | 'error' | 'aborted' | 'child-exit' | 'handoff-failed';
+
+/** What one connection did, reported when it has closed. */
+export interface EchoResult {
+  /** Bytes received from the client. */
+  bytesRead: number;
+  /** Bytes echoed back and handed to the kernel. */
+  bytesWritten: number;
+  durationMs: number;
+  reason: CloseReason;
+  /** The system error code (`ECONNRESET`, `EPIPE`, ...) when the reason is an error. */
+  errorCode?: string;
+}
+
+export type EchoDone = (result: EchoResult) => void;
+
+// Per-connection state lives on the socket under a symbol so that the listeners below are shared
+// module-level functions: no closures are allocated per connection (the ws approach).
+const kEcho = Symbol('tcpecho.echo');
+
+interface EchoState {
+  startedAt: number;
+  sawEnd: boolean;
+  errorCode: string | undefined;
+  done: EchoDone;
+}
+
+type EchoSocket = net.Socket & { [kEcho]: EchoState };
+
+/**
+ * Echoes everything `socket` sends back to it, byte for byte, until the client is done, then
+ * calls `done` once with what happened. The socket must have been created with
+ * `allowHalfOpen: true` (or have it set before any I/O): on the client's FIN the echo of what is
+ * still queued completes and only then does this side end.
+ *
+ * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
+ * does not read), reading stops until `'drain'`.
+ */
+export function echoConnection(socket: net.Socket, done: EchoDone): void {
+  const echoSocket = socket as EchoSocket;
+  echoSocket[kEcho] = { startedAt: performance.now(), sawEnd: false, errorCode: undefined, done };
+  // An 'error' listener before any I/O: without one, a single client's reset takes the process down.
+  socket.on('error', socketOnError);
+  socket.on('data', socketOnData);
+  socket.on('drain', socketOnDrain);
+  socket.on('end', socketOnEnd);
+  socket.on('close', socketOnClose);
+  // Echo traffic is many small request/response exchanges: Nagle plus delayed ACK would stall each
+  // partial segment for up to 40 ms.
+  socket.setNoDelay(true);
+  socket.resume();
+}
+
+function socketOnData(this: net.Socket, chunk: Buffer): void {
+  if (!this.write(chunk)) this.pause();
+}
+
+function socketOnDrain(this: net.Socket): void {
+  this.resume();
+}
+
+function socketOnEnd(this: EchoSocket): void {
+  this[kEcho].sawEnd = true;
+  // end() rather than destroy(): it flushes every queued echo before the FIN.
+  this.end();
+}
+
+function socketOnError(this: EchoSocket, err: Error): void {
+  this[kEcho].errorCode = systemCode(err) ?? 'EUNKNOWN';
+  // Node destroys the socket after 'error'; 'close' reports it.
+}
+
+function socketOnClose(this: EchoSocket): void {
+  const state = this[kEcho];
+  const { errorCode } = state;
+  let reason: CloseReason;
+  if (errorCode === 'ECONNRESET') reason = 'reset';
+  else if (errorCode !== undefined) reason = 'error';
+  else if (state.sawEnd) reason = 'eof';
+  else reason = 'aborted';
+  const result: EchoResult = {
+    bytesRead: this.bytesRead,
+    bytesWritten: this.bytesWritten,
+    durationMs: performance.now() - state.startedAt,
+    reason,
+  };
+  if (errorCode !== undefined) result.errorCode = errorCode;
+  state.done(result);
+}

@@ -1,0 +1,37 @@
+import type net from 'node:net';
+import { echoConnection, type EchoResult } from './echo-connection.js';
+import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
+import { IdleWaiters } from './idle-waiters.js';
+
+/** `--mode event`: every connection echoed concurrently in this process's event loop. */
+export class EventDispatcher implements Dispatcher {
+  readonly #hooks: ConnectionHooks;
+  readonly #sockets = new Set<net.Socket>();
+  readonly #idle = new IdleWaiters();
+
+  constructor(hooks: ConnectionHooks) {
+    this.#hooks = hooks;
+  }
+
+  get active(): number {
+    return this.#sockets.size;
+  }
+
+  dispatch(socket: net.Socket, info: ConnectionOpen): void {
+    this.#sockets.add(socket);
+    this.#hooks.open(info);
+    echoConnection(socket, (result: EchoResult) => {
+      this.#sockets.delete(socket);
+      this.#hooks.close({ ...info, ...result });
+      if (this.#sockets.size === 0) this.#idle.wake();
+    });
+  }
+
+  idle(): Promise<void> {
+    return this.#idle.wait(this.#sockets.size === 0);
+  }
+
+  destroyAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+}

@@ -1,0 +1,70 @@
+import net from 'node:net';
+import { once } from 'node:events';
+import { within } from './timeout.js';
+
+/** A raw loopback connection (test-side, independent of the library's client). */
+export async function connectTo(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  const socket = net.connect({ port, host, allowHalfOpen: true });
+  await within(once(socket, 'connect'), 5000, `connect to ${host}:${port}`);
+  return socket;
+}
+
+/** Everything the socket receives until the peer's FIN. Rejects on error. */
+export function readAll(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+    // A socket paused by readExactly stays paused when a 'data' listener is added.
+    socket.resume();
+  });
+}
+
+/** Sends `data`, half-closes, and returns all that came back. */
+export async function echoOf(port: number, data: Buffer, timeoutMs = 20_000): Promise<Buffer> {
+  const socket = await connectTo(port);
+  try {
+    const received = readAll(socket);
+    socket.end(data);
+    return await within(received, timeoutMs, `echo of ${data.length} bytes`);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Reads exactly `n` bytes (as they arrive, split or merged) and resolves with them. */
+export function readExactly(socket: net.Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    function onData(chunk: Buffer): void {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got >= n) {
+        cleanup();
+        const all = Buffer.concat(chunks);
+        if (all.length > n) socket.unshift(all.subarray(n));
+        resolve(all.subarray(0, n));
+      }
+    }
+    function onEnd(): void {
+      cleanup();
+      reject(new Error(`connection ended after ${got} of ${n} bytes`));
+    }
+    function onError(err: Error): void {
+      cleanup();
+      reject(err);
+    }
+    function cleanup(): void {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      socket.pause();
+    }
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', onError);
+    socket.resume();
+  });
+}

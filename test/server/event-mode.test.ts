@@ -1,0 +1,3 @@
+import { echoSuite } from './echo-suite.js';
+
+echoSuite({ server: { mode: 'event' }, concurrentClients: 200 });

@@ -1,0 +1,79 @@
+// A client that sends and never reads must not grow the server: reading stops when the kernel
+// will not take more echo, and everything arrives intact once the client reads again.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { spawnServer } from '../helpers/cli.js';
+import { connectTo, readExactly } from '../helpers/echo.js';
+import { rssBytes } from '../helpers/process.js';
+import { until, within } from '../helpers/timeout.js';
+
+const TOTAL = 64 * 1024 * 1024;
+/** Far below the 64 MiB that would pile up without backpressure. */
+const MAX_GROWTH = 24 * 1024 * 1024;
+
+/** 64 MiB of pseudo-random bytes, made quickly and reproducibly (xorshift). */
+function payload(): Buffer {
+  const data = Buffer.allocUnsafe(TOTAL);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < TOTAL; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data.writeUInt32LE(x >>> 0, i);
+  }
+  return data;
+}
+
+for (const mode of ['event', 'fork'] as const) {
+  test(`${mode} mode: 64 MiB sent without reading keeps server memory bounded, then all comes back`, async (t) => {
+    const server = await spawnServer(t, ['--mode', mode]);
+    const socket = await connectTo(server.port);
+    t.after(() => socket.destroy());
+    // One echo first, so that whatever serves the connection is up and serving when measured.
+    socket.write('x');
+    await within(readExactly(socket, 1), 10_000, 'first echo');
+    // Measure the process that echoes: the server itself, or the connection's child.
+    let echoPid = server.child.pid as number;
+    if (mode === 'fork') {
+      const line = await server.waitForLine(/ open #1 .* pid=\d+/);
+      echoPid = Number(/pid=(\d+)/.exec(line)?.[1]);
+    }
+    const before = rssBytes(echoPid);
+
+    const data = payload();
+    const expected = createHash('sha256').update(data).digest('hex');
+    socket.end(data);
+    // Wait until the flood has stalled: nothing more leaves the client for a while.
+    let last = -1;
+    let stableSince = Date.now();
+    await until(() => {
+      const pending = socket.writableLength;
+      if (pending !== last) {
+        last = pending;
+        stableSince = Date.now();
+      }
+      return Date.now() - stableSince > 300;
+    }, 20_000, 'the flood to stall', 50);
+    assert.ok(socket.writableLength > 0, 'the server read everything: no backpressure was exercised');
+    const growth = rssBytes(echoPid) - before;
+    t.diagnostic(`RSS growth under the flood: ${(growth / 2 ** 20).toFixed(1)} MiB`);
+    assert.ok(growth < MAX_GROWTH, `server RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
+
+    // Now read: every byte comes back, in order.
+    const hash = createHash('sha256');
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      received += chunk.length;
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      socket.once('end', resolve);
+      socket.once('error', reject);
+    });
+    socket.resume();
+    await within(ended, 60_000, 'the whole echo');
+    assert.equal(received, TOTAL);
+    assert.equal(hash.digest('hex'), expected);
+  });
+}

@@ -54,9 +54,11 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   io.log(`tcpecho listening on ${server.url} (mode ${server.mode})`);
 
   const signal = await io.nextStopSignal();
+  // Stop accepting before saying so: whoever reads the line may connect at once.
+  const closing = server.close();
   io.log(`received ${signal}: no longer accepting; draining ${server.connections} connection(s) (again to stop now)`);
   void io.nextStopSignal().then(() => server.destroy());
-  await server.close();
+  await closing;
   io.log('stopped');
   return 0;
 }

@@ -20,13 +20,14 @@ export async function runCli(args: string[], options: { input?: Buffer | string;
   return collect(child, options.input, options.timeoutMs ?? 20_000, `tcpecho ${args.join(' ')}`);
 }
 
-export async function collect(child: ChildProcess, input: Buffer | string | undefined, timeoutMs: number, what: string): Promise<CliResult> {
+/** Collects a child's output until it closes; `input` ends its stdin (`null`: the caller writes it). */
+export async function collect(child: ChildProcess, input: Buffer | string | undefined | null, timeoutMs: number, what: string): Promise<CliResult> {
   const stdout: Buffer[] = [];
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin?.on('error', () => {});
-  child.stdin?.end(input);
+  if (input !== null) child.stdin?.end(input);
   try {
     const [code, signal] = (await within(once(child, 'close'), timeoutMs, what)) as [number | null, NodeJS.Signals | null];
     return { code, signal, stdout: Buffer.concat(stdout), stderr };

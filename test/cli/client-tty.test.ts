@@ -1,0 +1,100 @@
+// The interactive client, driven through a real pseudo-terminal: util-linux `script` allocates one
+// and runs the client on it, so stdin.isTTY is true and Ctrl-D / Ctrl-C go through the terminal's
+// line discipline exactly as they do for a person at a keyboard.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { CLI } from '../helpers/cli.js';
+import { startTestServer } from '../helpers/server.js';
+import { within } from '../helpers/timeout.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const skip = !hasScript && 'util-linux `script` is not installed';
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** The client on a pseudo-terminal; `screen` accumulates what the terminal shows. */
+function clientOnPty(t: TestContext, port: number) {
+  const command = [process.execPath, CLI, 'client', '127.0.0.1', String(port)].map(shellQuote).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let screen = '';
+  const watchers = new Set<{ check: () => boolean; resolve: () => void }>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString();
+    for (const watcher of watchers) {
+      if (watcher.check()) {
+        watchers.delete(watcher);
+        watcher.resolve();
+      }
+    }
+  });
+  return {
+    child,
+    get screen() {
+      return screen;
+    },
+    type(keys: string) {
+      child.stdin.write(keys);
+    },
+    /** Resolves once the terminal shows `text` at least `times` times. */
+    shows(text: string, times = 1): Promise<void> {
+      const check = () => screen.split(text).length - 1 >= times;
+      if (check()) return Promise.resolve();
+      return within(new Promise<void>((resolve) => watchers.add({ check, resolve })), 10_000, `terminal to show ${JSON.stringify(text)} ×${times}; it shows ${JSON.stringify(screen)}`);
+    },
+    async exitCode(): Promise<number | null> {
+      const [code] = (await within(once(child, 'exit'), 10_000, `client exit; terminal: ${JSON.stringify(screen)}`)) as [number | null];
+      return code;
+    },
+  };
+}
+
+test('interactive: says where it is connected, echoes each typed line, Ctrl-D ends with exit 0', { skip }, async (t) => {
+  const server = await startTestServer(t);
+  let echoed = 0;
+  server.on('close', (info) => (echoed = info.bytesWritten));
+  const pty = clientOnPty(t, server.address.port);
+  await pty.shows(`Connected to 127.0.0.1:${server.address.port}`);
+  pty.type('hello over a tty\n');
+  // Once from the terminal's own echo of the keys, once from the server.
+  await pty.shows('hello over a tty', 2);
+  pty.type('second line\n');
+  await pty.shows('second line', 2);
+  pty.type('\x04');
+  assert.equal(await pty.exitCode(), 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(echoed, 'hello over a tty\nsecond line\n'.length);
+});
+
+test('interactive: Ctrl-C ends the session cleanly, exit 0', { skip }, async (t) => {
+  const server = await startTestServer(t);
+  const pty = clientOnPty(t, server.address.port);
+  await pty.shows('Connected to');
+  pty.type('ping\n');
+  await pty.shows('ping', 2);
+  pty.type('\x03');
+  assert.equal(await pty.exitCode(), 0);
+  assert.doesNotMatch(pty.screen, /Error|at /);
+});
+
+test('interactive: when the server closes, the client says so and exits', { skip }, async (t) => {
+  // A server that echoes the first line, then closes.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => {});
+    socket.once('data', (chunk: Buffer) => socket.end(chunk));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const pty = clientOnPty(t, (server.address() as net.AddressInfo).port);
+  await pty.shows('Connected to');
+  pty.type('only line\n');
+  await pty.shows('The server closed the connection.');
+  assert.equal(await pty.exitCode(), 0);
+  assert.equal(pty.screen.split('only line').length - 1, 2);
+});

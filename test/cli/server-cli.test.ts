@@ -1,0 +1,159 @@
+// `tcpecho server` end to end: the built executable, real signals, real exit codes.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { CLI, runCli, spawnServer } from '../helpers/cli.js';
+import { connectTo, readAll, readExactly } from '../helpers/echo.js';
+import { within } from '../helpers/timeout.js';
+
+const BAD_VALUES: Array<[string, string[]]> = [
+  ['--port 70000', ['--port', '70000']],
+  ['--port abc', ['--port', 'abc']],
+  ['--port 8080abc', ['--port', '8080abc']],
+  ['--port -1', ['--port=-1']],
+  ['--port 1e3', ['--port', '1e3']],
+  ['--port 0x1F90', ['--port', '0x1F90']],
+  ['--port ""', ['--port', '']],
+  ['--mode bogus', ['--mode', 'bogus']],
+  ['--max-children 0', ['--max-children', '0']],
+  ['--drain-timeout soon', ['--drain-timeout', 'soon']],
+  ['an unknown option', ['--bogus']],
+  ['a stray argument', ['extra']],
+];
+
+for (const [name, args] of BAD_VALUES) {
+  test(`server: ${name} is a usage error: one line, exit 2`, async () => {
+    const result = await runCli(['server', ...args]);
+    assert.equal(result.code, 2);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0] as string, /^tcpecho: /);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('an unknown command is a usage error', async () => {
+  const result = await runCli(['serve']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Unknown command `serve`/);
+});
+
+test('--help and --version on the tool and each subcommand', async () => {
+  for (const args of [['--help'], ['server', '--help'], ['client', '--help']]) {
+    const result = await runCli(args);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout.toString(), /^Usage: tcpecho/);
+  }
+  for (const args of [['--version'], ['server', '--version'], ['client', '-V']]) {
+    const result = await runCli(args);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout.toString(), /^\d+\.\d+\.\d+\n$/);
+  }
+});
+
+test('a port in use: one line naming EADDRINUSE, exit 1', async (t) => {
+  const blocker = net.createServer();
+  blocker.listen(0, '127.0.0.1');
+  await once(blocker, 'listening');
+  t.after(() => blocker.close());
+  const { port } = blocker.address() as net.AddressInfo;
+  const result = await runCli(['server', '--host', '127.0.0.1', '--port', String(port)]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr.trimEnd().split('\n').length, 1);
+  assert.match(result.stderr, /address already in use \(EADDRINUSE\)/);
+});
+
+// Binding port 80 as uid 65534 ("nobody") is refused by the kernel with EACCES.
+const canDropPrivileges = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+
+test('a privileged port as a non-root user: one line naming EACCES, exit 1', { skip: !canDropPrivileges && 'needs root and setpriv' }, (t) => {
+  const result = spawnSync(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'server', '--host', '127.0.0.1', '--port', '80'],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (/Cannot find module|EACCES: permission denied, open/.test(result.stderr)) {
+    t.skip('the checkout is not readable by uid 65534');
+    return;
+  }
+  assert.equal(result.status, 1, result.stderr);
+  assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /permission denied \(EACCES\)/);
+});
+
+test('the ready line names the real host, port and mode', async (t) => {
+  const server = await spawnServer(t, ['--mode', 'fork']);
+  assert.ok(server.port > 0);
+  assert.equal(server.lines[0], `tcpecho listening on 127.0.0.1:${server.port} (mode fork)`);
+});
+
+test('IPv6 addresses are shown in brackets', async (t) => {
+  const server = await spawnServer(t, ['--host', '::1']);
+  assert.match(server.lines[0] as string, /^tcpecho listening on \[::1\]:\d+ \(mode event\)$/);
+});
+
+test('logs one line when a connection opens and one when it closes', async (t) => {
+  const server = await spawnServer(t);
+  const socket = await connectTo(server.port);
+  const received = readAll(socket);
+  socket.end(randomBytes(1000));
+  await within(received, 5000, 'echo');
+  await server.waitForLine(/ open #1 127\.0\.0\.1:\d+$/);
+  await server.waitForLine(/ close #1 127\.0\.0\.1:\d+ bytes=1000 duration=[\d.]+ms reason=eof$/);
+});
+
+test('--quiet silences the per-connection lines', async (t) => {
+  const server = await spawnServer(t, ['--quiet']);
+  const socket = await connectTo(server.port);
+  const received = readAll(socket);
+  socket.end('hi');
+  await within(received, 5000, 'echo');
+  const exited = once(server.child, 'exit');
+  server.child.kill('SIGTERM');
+  await within(exited, 5000, 'exit');
+  assert.equal(server.lines.filter((line) => / (open|close) #/.test(line)).length, 0, server.lines.join('\n'));
+});
+
+for (const mode of ['event', 'fork'] as const) {
+  test(`${mode} mode: SIGTERM lets an open connection finish, then exits 0`, async (t) => {
+    const server = await spawnServer(t, ['--mode', mode, '--drain-timeout', '10']);
+    const socket = await connectTo(server.port);
+    t.after(() => socket.destroy());
+    socket.write('before');
+    await within(readExactly(socket, 6), 10_000, 'first echo');
+    const exited = once(server.child, 'exit');
+    server.child.kill('SIGTERM');
+    await server.waitForLine(/received SIGTERM/);
+    await assert.rejects(connectTo(server.port), { code: 'ECONNREFUSED' });
+    const data = randomBytes(100_000);
+    const received = readAll(socket);
+    socket.end(data);
+    assert.ok((await within(received, 5000, 'echo during the drain')).equals(data));
+    const [code] = await within(exited, 5000, 'server exit after the last connection');
+    assert.equal(code, 0);
+  });
+
+  test(`${mode} mode: SIGTERM closes what is still open at --drain-timeout, ends every child, exits 0`, async (t) => {
+    const server = await spawnServer(t, ['--mode', mode, '--drain-timeout', '0.3']);
+    const socket = await connectTo(server.port);
+    t.after(() => socket.destroy());
+    socket.on('error', () => {});
+    socket.write('x');
+    await within(readExactly(socket, 1), 10_000, 'first echo');
+    const gone = new Promise((resolve) => {
+      socket.once('end', resolve);
+      socket.once('close', resolve);
+    });
+    socket.resume();
+    const exited = once(server.child, 'exit');
+    server.child.kill('SIGTERM');
+    const [code] = await within(exited, 5000, 'server exit at the deadline');
+    assert.equal(code, 0);
+    await within(gone, 5000, 'the client sees its connection closed');
+    const pids = server.lines.flatMap((line) => /pid=(\d+)/.exec(line)?.[1] ?? []).map(Number);
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+  });
+}

@@ -19,3 +19,5 @@ export {
   ConnectionError,
   ShortEchoError,
 } from './errors.js';
+export { runBench, BENCH_MODES } from './bench/run-bench.js';
+export type { BenchOptions, BenchResult, BenchMode, BenchProgress, LatencySummary } from './bench/run-bench.js';

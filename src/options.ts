@@ -61,3 +61,29 @@ export function parseChoice<T extends string>(value: string, name: string, choic
 export function formatAddress(host: string, port: number): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+};
+
+/**
+ * Parses a byte size: `64`, `1k`, `64KiB`, `1MiB` (units are binary: k = KiB = 1024). A load
+ * generator's users mean 1024 when they write 1k; saying so beats guessing.
+ */
+export function parseSize(value: string, name: string, min: number, max: number): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match?.[2]?.toLowerCase() ?? '';
+  const factor = SIZE_UNITS[unit];
+  if (match?.[1] !== undefined && factor !== undefined) {
+    const bytes = Number(match[1]) * factor;
+    if (bytes >= min && bytes <= max) return bytes;
+  }
+  throw new UsageError(`Expected \`${name}\` to be a size from ${min} to ${max} bytes (like 64, 1k, 64KiB, 1MiB), got \`${value}\``);
+}

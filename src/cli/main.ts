@@ -2,6 +2,7 @@
 // The tcpecho executable: picks the subcommand, maps errors to one line and an exit code.
 // The only place that calls process.exit.
 import { TcpechoError, UsageError } from '../errors.js';
+import { benchCommand, BENCH_HELP } from './bench-command.js';
 import { clientCommand, CLIENT_HELP } from './client-command.js';
 import { processIo, type Io } from './io.js';
 import { serverCommand, SERVER_HELP } from './server-command.js';
@@ -12,6 +13,7 @@ const HELP = `Usage: tcpecho <command> [options]
 Commands:
   server   run an echo server (tcpecho server --help)
   client   connect to an echo server (tcpecho client --help)
+  bench    load an echo server and verify every byte (tcpecho bench --help)
 
 Options:
   -h, --help      show this help
@@ -23,6 +25,7 @@ Exit codes: 0 success, 1 runtime failure, 2 usage error.
 const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
   server: { run: serverCommand, help: SERVER_HELP },
   client: { run: clientCommand, help: CLIENT_HELP },
+  bench: { run: benchCommand, help: BENCH_HELP },
 };
 
 async function main(argv: string[], io: Io): Promise<number> {

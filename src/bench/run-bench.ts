@@ -1,0 +1,219 @@
+import { UsageError } from '../errors.js';
+import { checkInteger, checkPort, formatAddress } from '../options.js';
+import { ConnectLoop } from './connect-loop.js';
+import { Pattern } from './pattern.js';
+import { PingPongConnection } from './pingpong.js';
+import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
+import { StreamConnection } from './stream.js';
+import type { LoadContext, VerifiedConnection } from './verified-connection.js';
+
+export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+export interface BenchOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 7007 */
+  port?: number;
+  /** @default 'pingpong' */
+  mode?: BenchMode;
+  /** Concurrent connections (connect mode: concurrent connect loops). @default 50 */
+  connections?: number;
+  /** Bytes per message. @default 1024 */
+  size?: number;
+  /** Length of the measured window, when `messages` is not given. @default 10000 */
+  durationMs?: number;
+  /** Stop after this many messages (counted after the warm-up) instead of after `durationMs`. */
+  messages?: number;
+  /** Run this long before counting. @default 1000 */
+  warmupMs?: number;
+  /** Messages in flight per connection (ping-pong). @default 1 */
+  pipeline?: number;
+  /** An echo that makes no progress for this long is a `timeout` error. @default 10000 */
+  timeoutMs?: number;
+  /** Ends the run early; the partial results are returned with `interrupted: true`. */
+  signal?: AbortSignal;
+  /** Called about once a second while counting, with the figures so far. */
+  onProgress?: (progress: BenchProgress) => void;
+}
+
+export interface BenchProgress {
+  elapsedS: number;
+  messages: number;
+  errors: number;
+}
+
+export interface LatencySummary {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface BenchResult {
+  mode: BenchMode;
+  target: string;
+  connections: number;
+  size: number;
+  pipeline: number;
+  /** Seconds actually counted. */
+  durationS: number;
+  messages: number;
+  messagesPerS: number;
+  /** Echoed payload received, MiB/s (one direction). */
+  mibPerS: number;
+  /** Payload sent, MiB/s. */
+  sentMibPerS: number;
+  /** Connect mode: connections completed per second. */
+  connectionsPerS: number;
+  /** Per message (connect mode: connect call to server FIN), microseconds. */
+  latencyUs: LatencySummary;
+  errors: Record<ErrorKind, number>;
+  errorTotal: number;
+  /** The first few errors, described. */
+  errorSamples: string[];
+  interrupted: boolean;
+}
+
+/** How long in-flight echoes may take to come back, and the server's FIN, at the end. */
+const DRAIN_MS = 5000;
+
+type Worker = Pick<VerifiedConnection, 'outstanding' | 'lastProgress' | 'stopIssuing' | 'fail' | 'begin'>;
+
+/** Runs a load test against an echo server and resolves with what it measured. */
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
+  const host = options.host ?? '127.0.0.1';
+  const port = checkPort(options.port ?? 7007);
+  const mode = options.mode ?? 'pingpong';
+  if (!BENCH_MODES.includes(mode)) throw new UsageError(`Expected \`mode\` to be one of ${BENCH_MODES.join(', ')}, got \`${String(mode)}\``);
+  const connections = checkInteger(options.connections ?? 50, 'connections', 1, 100_000);
+  const size = checkInteger(options.size ?? 1024, 'size', 1, 64 * 1024 * 1024);
+  const pipeline = checkInteger(options.pipeline ?? 1, 'pipeline', 1, 10_000);
+  const durationMs = checkInteger(options.durationMs ?? 10_000, 'durationMs', 1, 86_400_000);
+  const warmupMs = checkInteger(options.warmupMs ?? 1000, 'warmupMs', 0, 3_600_000);
+  const timeoutMs = checkInteger(options.timeoutMs ?? 10_000, 'timeoutMs', 1, 3_600_000);
+  const messageLimit = options.messages === undefined ? undefined : checkInteger(options.messages, 'messages', 1, Number.MAX_SAFE_INTEGER);
+
+  const stats = new Stats();
+  const ctx: LoadContext = { host, port, pattern: new Pattern(size), stats, size, pipeline, readBuffer: Buffer.allocUnsafe(256 * 1024) };
+  const workers: Worker[] = [];
+
+  if (mode === 'connect') {
+    for (let i = 0; i < connections; i++) workers.push(new ConnectLoop(ctx, timeoutMs));
+  } else {
+    const conns = Array.from({ length: connections }, () => (mode === 'stream' ? new StreamConnection(ctx) : new PingPongConnection(ctx)));
+    // Connect them all before the clock starts; a connection that fails is counted and left out.
+    const up = await Promise.all(conns.map((conn) => conn.connected()));
+    workers.push(...conns.filter((_, i) => up[i]));
+  }
+
+  // One timer watches every worker for stalls: no per-message timers on the hot path.
+  const watchdog = setInterval(() => {
+    const now = performance.now();
+    for (const worker of workers) {
+      if (worker.outstanding > 0 && now - worker.lastProgress > timeoutMs) {
+        worker.fail('timeout', `no echo progress for ${timeoutMs} ms`);
+      }
+    }
+  }, Math.min(250, timeoutMs));
+
+  let interrupted = false;
+  let progress: NodeJS.Timeout | undefined;
+  try {
+    for (const worker of workers) worker.begin();
+    await phase(warmupMs, options.signal);
+    if (options.signal?.aborted) interrupted = true;
+    stats.startWindow();
+    if (options.onProgress) {
+      const report = options.onProgress;
+      progress = setInterval(() => report({ elapsedS: stats.elapsedS(), messages: stats.messages, errors: stats.errorCount }), 1000);
+    }
+    if (!interrupted) {
+      const reason = await window(stats, durationMs, messageLimit, options.signal);
+      interrupted = reason === 'aborted';
+    }
+    stats.endWindow();
+    clearInterval(progress);
+    // No new work; what is in flight is still verified, not counted.
+    await Promise.race([Promise.all(workers.map((w) => w.stopIssuing())), delay(DRAIN_MS)]);
+    for (const worker of workers) {
+      if (worker.outstanding > 0) worker.fail('timeout', `echo not complete ${DRAIN_MS} ms after the end of the run`);
+    }
+    await Promise.all(workers.map((w) => ('finish' in w ? (w as VerifiedConnection).finish(DRAIN_MS) : undefined)));
+  } finally {
+    clearInterval(watchdog);
+    clearInterval(progress);
+  }
+  return result(stats, { mode, target: formatAddress(host, port), connections, size, pipeline, interrupted });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Waits `ms`, or less when aborted. */
+async function phase(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms === 0 || signal?.aborted) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** The measured window: until the duration is up, the message count is reached, or abort. */
+function window(stats: Stats, durationMs: number, limit: number | undefined, signal: AbortSignal | undefined): Promise<'time' | 'count' | 'aborted'> {
+  return new Promise((resolve) => {
+    const timer = limit === undefined ? setTimeout(() => done('time'), durationMs) : undefined;
+    const counter = limit === undefined ? undefined : setInterval(() => stats.messages >= limit && done('count'), 5);
+    const onAbort = (): void => done('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) done('aborted');
+    function done(reason: 'time' | 'count' | 'aborted'): void {
+      clearTimeout(timer);
+      clearInterval(counter);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(reason);
+    }
+  });
+}
+
+function result(
+  stats: Stats,
+  shape: Pick<BenchResult, 'mode' | 'target' | 'connections' | 'size' | 'pipeline' | 'interrupted'>,
+): BenchResult {
+  const seconds = stats.elapsedS();
+  const h = stats.latencyUs;
+  const empty = h.totalCount === 0;
+  const per = (n: number): number => (seconds > 0 ? n / seconds : 0);
+  const errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, stats.errors.get(kind) ?? 0])) as Record<ErrorKind, number>;
+  return {
+    ...shape,
+    durationS: seconds,
+    messages: stats.messages,
+    messagesPerS: per(stats.messages),
+    mibPerS: per(stats.bytesReceived) / 2 ** 20,
+    sentMibPerS: per(stats.bytesSent) / 2 ** 20,
+    connectionsPerS: per(stats.connections),
+    latencyUs: {
+      min: empty ? 0 : h.minNonZeroValue,
+      p50: h.getValueAtPercentile(50),
+      p90: h.getValueAtPercentile(90),
+      p99: h.getValueAtPercentile(99),
+      p999: h.getValueAtPercentile(99.9),
+      max: h.maxValue,
+      mean: empty ? 0 : h.mean,
+    },
+    errors,
+    errorTotal: stats.errorCount,
+    errorSamples: stats.samples,
+    interrupted: shape.interrupted,
+  };
+}

@@ -142,7 +142,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     for (const worker of workers) {
       if (worker.outstanding > 0) worker.fail('timeout', `echo not complete ${DRAIN_MS} ms after the end of the run`);
     }
-    await Promise.all(workers.map((w) => ('finish' in w ? (w as VerifiedConnection).finish(DRAIN_MS) : undefined)));
+    await Promise.all(workers.map((w) => ('finish' in w ? (w as VerifiedConnection).finish(Math.min(DRAIN_MS, timeoutMs)) : undefined)));
   } finally {
     clearInterval(watchdog);
     clearInterval(progress);

@@ -40,6 +40,8 @@ export abstract class VerifiedConnection {
   lastProgress = performance.now();
   #failed = false;
   #closed = false;
+  /** The server's FIN came with bytes still owed: a `short` echo, unless a reset explains it. */
+  #earlyEnd: string | undefined;
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
   #onIdle: (() => void) | undefined;
@@ -58,8 +60,9 @@ export abstract class VerifiedConnection {
       onread: { buffer: ctx.readBuffer, callback: (n: number, buffer: Uint8Array) => this.#onData(buffer as Buffer, n) },
 
     });
-    this.socket.on('error', (err) => this.fail(kindOf(err), `${systemCode(err) ?? err.message}`));
+    this.socket.on('error', (err) => this.fail(this.#kindOf(err), `${systemCode(err) ?? err.message}`));
     this.socket.on('close', () => {
+      if (this.#earlyEnd !== undefined) this.fail('short', this.#earlyEnd);
       this.#closed = true;
       this.#resolveClosed();
       this.#onIdle?.();
@@ -154,16 +157,21 @@ export abstract class VerifiedConnection {
 
   #onEnd(): void {
     if (this.outstanding > 0 || this.issuing) {
-      this.fail('short', `the server closed with ${this.outstanding} bytes not echoed`);
-    } else {
-      this.socket.end();
+      // Not judged yet. When a write has already taken the kernel's ECONNRESET, the next read
+      // returns plain EOF and Node reports this 'end' before that write's error: end our side and
+      // let 'error' (a reset) or 'close' (a short echo) decide.
+      this.#earlyEnd = `the server closed with ${this.outstanding} bytes not echoed`;
+      this.issuing = false;
     }
+    this.socket.end();
   }
-}
 
-function kindOf(err: Error): ErrorKind {
-  const code = systemCode(err);
-  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EADDRNOTAVAIL') return 'connect';
-  return 'error';
+  #kindOf(err: Error): ErrorKind {
+    const code = systemCode(err);
+    // After the server's FIN, our writes draw its RST: EPIPE. The server quit early, it did not reset.
+    if (this.#earlyEnd !== undefined && code !== 'ECONNRESET') return 'short';
+    if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EADDRNOTAVAIL') return 'connect';
+    return 'error';
+  }
 }

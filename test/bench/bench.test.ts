@@ -1,0 +1,207 @@
+// The load generator's correctness: zero errors against the real server, the right error kinds
+// against deliberately faulty ones, echoes split or merged in any way handled. Timings are the
+// benchmark's business, not the tests'.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { runBench, type BenchOptions, type BenchResult } from '../../src/index.js';
+import { CLI, collect, runCli } from '../helpers/cli.js';
+import { startTestServer } from '../helpers/server.js';
+import { until } from '../helpers/timeout.js';
+
+/** A short run: no warm-up, half a second, a quick timeout. */
+const QUICK: BenchOptions = { host: '127.0.0.1', warmupMs: 0, durationMs: 500, timeoutMs: 1000, connections: 4, size: 512 };
+
+/** A loopback server with custom (faulty) echo behaviour. */
+async function faultyServer(t: TestContext, onConnection: (socket: net.Socket) => void): Promise<number> {
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    socket.on('error', () => {});
+    onConnection(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    server.close();
+  });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Echoes faithfully, but transforms each chunk once `after` bytes have passed. */
+function echoWith(transform: (chunk: Buffer, position: number) => Buffer | 'close' | 'reset' | 'drop') {
+  return (socket: net.Socket) => {
+    let position = 0;
+    socket.on('data', (chunk: Buffer) => {
+      const out = transform(chunk, position);
+      position += chunk.length;
+      if (out === 'close') socket.end();
+      else if (out === 'reset') socket.resetAndDestroy();
+      else if (out !== 'drop') socket.write(out);
+    });
+    socket.on('end', () => socket.end());
+  };
+}
+
+function assertOnly(result: BenchResult, kind: keyof BenchResult['errors']): void {
+  assert.ok(result.errors[kind] > 0, `expected ${kind} errors, got ${JSON.stringify(result.errors)}`);
+  assert.equal(result.errorTotal, result.errors[kind], `other kinds too: ${JSON.stringify(result.errors)}`);
+}
+
+for (const mode of ['pingpong', 'stream', 'connect'] as const) {
+  test(`${mode}: zero errors against the real server, with figures`, async (t) => {
+    const server = await startTestServer(t);
+    const result = await runBench({ ...QUICK, port: server.address.port, mode, size: mode === 'stream' ? 65536 : 1024 });
+    assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+    assert.ok(result.messages > 0);
+    assert.ok(result.messagesPerS > 0 && result.mibPerS > 0);
+    assert.ok(result.latencyUs.min > 0 && result.latencyUs.min <= result.latencyUs.p50);
+    assert.ok(result.latencyUs.p50 <= result.latencyUs.p99 && result.latencyUs.p99 <= result.latencyUs.max);
+    if (mode === 'connect') assert.ok(result.connectionsPerS > 0);
+  });
+}
+
+test('pingpong with --pipeline 8 and --messages stops after the count, error-free', async (t) => {
+  const server = await startTestServer(t);
+  const result = await runBench({ ...QUICK, port: server.address.port, pipeline: 8, messages: 2000, durationMs: 60_000 });
+  assert.equal(result.errorTotal, 0);
+  assert.ok(result.messages >= 2000, `${result.messages}`);
+  assert.ok(result.durationS < 30);
+});
+
+test('echoes split into tiny separate writes are handled', async (t) => {
+  const port = await faultyServer(t, (socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (let i = 0; i < chunk.length; i += 7) socket.write(chunk.subarray(i, i + 7));
+    });
+    socket.on('end', () => socket.end());
+  });
+  const result = await runBench({ ...QUICK, port, size: 300 });
+  assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  assert.ok(result.messages > 0);
+});
+
+test('echoes of several messages merged into one write are handled', async (t) => {
+  const port = await faultyServer(t, (socket) => {
+    let pending: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      if (pending.length === 0) {
+        setTimeout(() => {
+          socket.write(Buffer.concat(pending));
+          pending = [];
+        }, 2);
+      }
+      pending.push(chunk);
+    });
+    socket.on('end', () => setTimeout(() => socket.end(), 5));
+  });
+  const result = await runBench({ ...QUICK, port, pipeline: 4 });
+  assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  assert.ok(result.messages > 0);
+});
+
+for (const mode of ['pingpong', 'stream'] as const) {
+  test(`${mode}: a server that drops a byte is caught as a mismatch`, async (t) => {
+    const port = await faultyServer(t, echoWith((chunk, pos) => (pos <= 5000 && pos + chunk.length > 5000 && chunk.length > 1 ? Buffer.concat([chunk.subarray(0, 1), chunk.subarray(2)]) : chunk)));
+    assertOnly(await runBench({ ...QUICK, port, mode }), 'mismatch');
+  });
+
+  test(`${mode}: a server that reorders bytes is caught as a mismatch`, async (t) => {
+    const port = await faultyServer(t, echoWith((chunk, pos) => {
+      if (pos > 3000 || chunk.length < 2) return chunk;
+      const swapped = Buffer.from(chunk);
+      [swapped[0], swapped[1]] = [chunk[1] as number, chunk[0] as number];
+      return swapped.equals(chunk) ? Buffer.from(chunk.map((b) => b ^ 0xff)) : swapped;
+    }));
+    assertOnly(await runBench({ ...QUICK, port, mode }), 'mismatch');
+  });
+
+  test(`${mode}: a server that closes early is caught as a short echo`, async (t) => {
+    const port = await faultyServer(t, echoWith((chunk, pos) => (pos > 20_000 ? 'close' : chunk)));
+    assertOnly(await runBench({ ...QUICK, port, mode }), 'short');
+  });
+
+  test(`${mode}: a server that resets is caught as a reset`, async (t) => {
+    const port = await faultyServer(t, echoWith((chunk, pos) => (pos > 20_000 ? 'reset' : chunk)));
+    assertOnly(await runBench({ ...QUICK, port, mode }), 'reset');
+  });
+}
+
+test('a server that stops echoing is caught as a timeout', async (t) => {
+  const port = await faultyServer(t, echoWith((chunk, pos) => (pos > 10_000 ? 'drop' : chunk)));
+  assertOnly(await runBench({ ...QUICK, port, timeoutMs: 300 }), 'timeout');
+});
+
+test('a server that never answers our half-close with a FIN is caught as no-fin', async (t) => {
+  const port = await faultyServer(t, (socket) => socket.on('data', (chunk: Buffer) => socket.write(chunk)));
+  assertOnly(await runBench({ ...QUICK, port, timeoutMs: 300 }), 'no-fin');
+});
+
+test('connect mode: a server that closes before echoing is caught as a short echo', async (t) => {
+  const port = await faultyServer(t, (socket) => socket.once('data', () => socket.end()));
+  assertOnly(await runBench({ ...QUICK, port, mode: 'connect' }), 'short');
+});
+
+test('connect mode: a refused connection is a connect error', async () => {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  assertOnly(await runBench({ ...QUICK, port, mode: 'connect' }), 'connect');
+});
+
+test('CLI: --json prints exactly one JSON object on stdout; errors make exit 1', async (t) => {
+  const good = await startTestServer(t);
+  const ok = await runCli(['bench', '127.0.0.1', String(good.address.port), '-c', '3', '-s', '1k', '-d', '0.3', '--warmup', '0', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const lines = ok.stdout.toString().trimEnd().split('\n');
+  assert.equal(lines.length, 1);
+  const parsed = JSON.parse(lines[0] as string) as BenchResult;
+  assert.equal(parsed.errorTotal, 0);
+  assert.equal(parsed.connections, 3);
+  assert.equal(parsed.size, 1024);
+
+  const port = await faultyServer(t, echoWith((chunk, pos) => (pos > 5000 ? 'reset' : chunk)));
+  const bad = await runCli(['bench', '127.0.0.1', String(port), '-c', '2', '-d', '0.3', '--warmup', '0', '--json']);
+  assert.equal(bad.code, 1);
+  assert.ok((JSON.parse(bad.stdout.toString()) as BenchResult).errors.reset > 0);
+});
+
+test('CLI: the text report names the figures', async (t) => {
+  const server = await startTestServer(t);
+  const result = await runCli(['bench', '127.0.0.1', String(server.address.port), '-c', '2', '-n', '500', '--warmup', '0']);
+  assert.equal(result.code, 0, result.stderr);
+  const text = result.stdout.toString();
+  for (const word of ['msg/s', 'MiB/s', 'p99.9', 'errors        0']) assert.ok(text.includes(word), word);
+});
+
+test('CLI: Ctrl-C (SIGINT) stops the run and prints the partial results', async (t) => {
+  const server = await startTestServer(t);
+  let opened = 0;
+  server.on('open', () => opened++);
+  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(server.address.port), '-c', '2', '-d', '60', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = collect(child, null, 20_000, 'bench after SIGINT');
+  await until(() => opened === 2, 5000, 'bench connections');
+  // Let some messages be counted.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill('SIGINT');
+  const result = await done;
+  assert.equal(result.code, 0, result.stderr);
+  const parsed = JSON.parse(result.stdout.toString()) as BenchResult;
+  assert.equal(parsed.interrupted, true);
+  assert.ok(parsed.messages > 0);
+  assert.ok(parsed.durationS < 30);
+});
+
+test('CLI: bench usage errors exit 2', async () => {
+  for (const args of [['-s', '1x'], ['-c', '0'], ['-m', 'flood'], ['-d', '1', '-n', '5'], ['--pipeline', '0'], ['-d', '0']]) {
+    const result = await runCli(['bench', '127.0.0.1', '9', ...args]);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+  }
+});

@@ -124,6 +124,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   let progress: NodeJS.Timeout | undefined;
   try {
     for (const worker of workers) worker.begin();
+    // Like the C load generator: the clock starts once every connection has had an echo (the
+    // watchdog turns a connection that never answers into a timeout).
+    await Promise.all(workers.map((w) => ('firstEcho' in w ? (w as VerifiedConnection).firstEcho() : undefined)));
     await phase(warmupMs, options.signal);
     if (options.signal?.aborted) interrupted = true;
     stats.startWindow();

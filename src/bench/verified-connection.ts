@@ -45,6 +45,7 @@ export abstract class VerifiedConnection {
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
   #onIdle: (() => void) | undefined;
+  #onFirstEcho: (() => void) | undefined;
 
   constructor(ctx: LoadContext) {
     this.ctx = ctx;
@@ -66,6 +67,7 @@ export abstract class VerifiedConnection {
       this.#closed = true;
       this.#resolveClosed();
       this.#onIdle?.();
+      this.#onFirstEcho?.();
     });
   }
 
@@ -79,6 +81,15 @@ export abstract class VerifiedConnection {
       });
       this.socket.once('close', () => resolve(false));
     });
+  }
+
+  /**
+   * Resolves once the first echo has come back (or the connection is gone): in fork mode, once the
+   * connection's process is up. The warm-up starts only when every connection is served.
+   */
+  firstEcho(): Promise<void> {
+    if (this.received > 0 || !this.active) return Promise.resolve();
+    return new Promise((resolve) => (this.#onFirstEcho = resolve));
   }
 
   /** Bytes sent and not yet echoed. */
@@ -147,6 +158,10 @@ export abstract class VerifiedConnection {
       return false;
     }
     this.received += length;
+    if (this.#onFirstEcho !== undefined) {
+      this.#onFirstEcho();
+      this.#onFirstEcho = undefined;
+    }
     if (this.ctx.stats.counting) this.ctx.stats.bytesReceived += length;
     const now = performance.now();
     this.lastProgress = now;

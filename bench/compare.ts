@@ -1,0 +1,228 @@
+// `npm run bench:compare`: every tcpecho server mode and a plain Node echo server, side by side,
+// driven by `tcpecho bench` on the same workloads, alternating over several rounds; prints a table
+// of medians with each one's ratio to the plain server and writes it to bench/results.md.
+//
+//   npm run bench:compare -- [--rounds 3] [--duration 5] [--idle 10000] [--no-loadgen]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { BenchResult } from '../src/index.js';
+import { CLI, OUT, ROOT, SHARED_BENCH, plainServer, refechoServer, tcpechoServer, type ServerSpec } from './servers.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    idle: { type: 'string', default: '10000' },
+    'no-loadgen': { type: 'boolean', default: false },
+    out: { type: 'string', default: `${ROOT}bench/results.md` },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const DURATION = values.duration;
+const WARMUP = values.warmup;
+const IDLE = Number(values.idle);
+
+interface Workload {
+  name: string;
+  args: string[];
+  /** The figures this workload reports, from a bench result. */
+  metrics: Record<string, (r: BenchResult) => number>;
+}
+
+const WORKLOADS: Workload[] = [
+  { name: 'pingpong c=1 64 B', args: ['-m', 'pingpong', '-c', '1', '-s', '64'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p50 µs': (r) => r.latencyUs.p50, 'p99 µs': (r) => r.latencyUs.p99 } },
+  { name: 'pingpong c=50 1 KiB', args: ['-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p99 µs': (r) => r.latencyUs.p99 } },
+  { name: 'pingpong c=50 16 KiB', args: ['-m', 'pingpong', '-c', '50', '-s', '16k'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p99 µs': (r) => r.latencyUs.p99 } },
+  { name: 'stream c=4 64 KiB', args: ['-m', 'stream', '-c', '4', '-s', '64k'], metrics: { 'MiB/s': (r) => r.mibPerS } },
+  { name: 'connect c=8 64 B', args: ['-m', 'connect', '-c', '8', '-s', '64'], metrics: { 'conn/s': (r) => r.connectionsPerS, 'p50 µs': (r) => r.latencyUs.p50 } },
+];
+
+/** Higher is better for rates, lower for latencies and memory. */
+const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
+
+function bench(port: number, args: string[]): BenchResult {
+  const out = execFileSync(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', DURATION, '--warmup', WARMUP, '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  const result = JSON.parse(out) as BenchResult;
+  if (result.errorTotal > 0) throw new Error(`bench errors: ${JSON.stringify(result.errorSamples)}`);
+  return result;
+}
+
+function rssKiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1]);
+}
+
+/** Opens `count` idle connections, measures the server's RSS growth per connection, closes them. */
+async function idleRssPerConnection(port: number, pid: number, count: number): Promise<number> {
+  const before = rssKiB(pid);
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i += 250) {
+    const batch = Array.from({ length: Math.min(250, count - i) }, () => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      sockets.push(socket);
+      return new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+    });
+    await Promise.all(batch);
+  }
+  // Let the server accept and set up every one of them.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const after = rssKiB(pid);
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return ((after - before) * 1024) / count / 1024;
+}
+
+type Samples = Map<string, number[]>; // key: `${server}|${workload}|${metric}`
+
+function record(samples: Samples, key: string, value: number): void {
+  samples.set(key, [...(samples.get(key) ?? []), value]);
+}
+
+function median(values: number[] | undefined): number | undefined {
+  if (!values || values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function compareServers(servers: ServerSpec[]): Promise<Samples> {
+  const samples: Samples = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so that no server always runs first or last.
+    const order = servers.map((_, i) => servers[(i + round) % servers.length] as ServerSpec);
+    for (const spec of order) {
+      const server = await spec.start();
+      try {
+        for (const workload of WORKLOADS) {
+          process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name}\n`);
+          const result = bench(server.port, workload.args);
+          for (const [metric, pick] of Object.entries(workload.metrics)) record(samples, `${spec.name}|${workload.name}|${metric}`, pick(result));
+        }
+        if (spec.idle && IDLE > 0) {
+          process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE} idle connections\n`);
+          record(samples, `${spec.name}|${IDLE} idle connections|RSS KiB/conn`, await idleRssPerConnection(server.port, server.pid, IDLE));
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return samples;
+}
+
+function serverTable(servers: ServerSpec[], samples: Samples): string {
+  const baseline = plainServer.name;
+  const rows: string[] = [];
+  const header = ['workload', 'metric', ...servers.flatMap((s) => (s.name === baseline ? [s.name] : [s.name, 'ratio']))];
+  rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  const lines: Array<[string, string]> = [
+    ...WORKLOADS.flatMap((w) => Object.keys(w.metrics).map((m) => [w.name, m] as [string, string])),
+    ...(IDLE > 0 ? [[`${IDLE} idle connections`, 'RSS KiB/conn'] as [string, string]] : []),
+  ];
+  for (const [workload, metric] of lines) {
+    const base = median(samples.get(`${baseline}|${workload}|${metric}`));
+    const cells = servers.flatMap((s) => {
+      const value = median(samples.get(`${s.name}|${workload}|${metric}`));
+      const digits = metric === 'MiB/s' || metric.includes('KiB/conn') ? 1 : 0;
+      if (s.name === baseline) return [fmt(value, digits)];
+      const ratio = value !== undefined && base !== undefined && base > 0 ? `${(value / base).toFixed(2)}x` : 'n/a';
+      return [fmt(value, digits), ratio];
+    });
+    rows.push(`| ${workload} | ${metric}${lowerIsBetter(metric) ? ' (lower is better)' : ''} | ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
+/** tcpecho bench against the C load generator, both driving the C server. */
+async function loadgenRatios(): Promise<string | undefined> {
+  const loadgen = `${SHARED_BENCH}loadgen`;
+  const refecho = refechoServer();
+  if (!existsSync(loadgen) || refecho === undefined) return undefined;
+  const cases = [
+    { name: 'pingpong c=50 1 KiB', metric: 'msg/s', c: ['-m', 'pingpong', '-c', '50', '-s', '1024'], ours: ['-m', 'pingpong', '-c', '50', '-s', '1k'], pickC: (j: Record<string, number>) => j.msgs_per_s as number, pickOurs: (r: BenchResult) => r.messagesPerS },
+    { name: 'stream c=4 64 KiB', metric: 'MiB/s', c: ['-m', 'stream', '-c', '4', '-s', '65536'], ours: ['-m', 'stream', '-c', '4', '-s', '64k'], pickC: (j: Record<string, number>) => j.mib_per_s as number, pickOurs: (r: BenchResult) => r.mibPerS },
+  ];
+  const rows = ['| workload | metric | C loadgen | tcpecho bench | ratio |', '|---|---|---|---|---|'];
+  for (const item of cases) {
+    const cRuns: number[] = [];
+    const ourRuns: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const server = await refecho.start();
+      const { port } = server;
+      try {
+        process.stderr.write(`round ${round + 1}/${ROUNDS}  load generators    ${item.name}\n`);
+        const runC = (): void => {
+          const out = execFileSync(loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q'], { encoding: 'utf8' });
+          cRuns.push(item.pickC(JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>));
+        };
+        const runOurs = (): void => void ourRuns.push(item.pickOurs(bench(port, item.ours)));
+        // Alternate which generator goes first.
+        if (round % 2 === 0) (runC(), runOurs());
+        else (runOurs(), runC());
+      } finally {
+        await server.stop();
+      }
+    }
+    const c = median(cRuns) as number;
+    const ours = median(ourRuns) as number;
+    rows.push(`| ${item.name} | ${item.metric} | ${fmt(c)} | ${fmt(ours)} | ${(ours / c).toFixed(2)}x |`);
+  }
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(`${SHARED_BENCH}refecho`) && existsSync(`${SHARED_BENCH}Makefile`)) {
+    try {
+      execFileSync('make', ['-C', SHARED_BENCH], { stdio: 'ignore' });
+    } catch {
+      // No compiler or a read-only tree: the C reference rows are left out.
+    }
+  }
+  const servers: ServerSpec[] = [tcpechoServer('event'), plainServer, tcpechoServer('fork')];
+  const refecho = refechoServer();
+  if (refecho) servers.push(refecho);
+
+  const started = Date.now();
+  const samples = await compareServers(servers);
+  const generators = values['no-loadgen'] ? undefined : await loadgenRatios();
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const text = [
+    '# tcpecho benchmark results',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:compare\` (${ROUNDS} rounds, ${DURATION} s per run after ${WARMUP} s warm-up, servers alternated; medians; ${minutes} min in all).`,
+    `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}.`,
+    'The load generator (`tcpecho bench`, every byte verified) runs on the same cores as the server.',
+    '',
+    '## Servers, driven by `tcpecho bench`; ratio = server / plain node',
+    '',
+    serverTable(servers, samples),
+    '',
+    'Fork mode serves each connection from its own process: 10,000 idle connections would be 10,000 processes, so that row is n/a.',
+    ...(generators
+      ? ['', '## The load generator against the C one (`../shared/bench/loadgen`), both driving `refecho`', '', generators]
+      : []),
+    '',
+  ].join('\n');
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(values.out, text);
+  process.stdout.write(text);
+}
+
+await main();

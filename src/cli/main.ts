@@ -2,10 +2,7 @@
 // The tcpecho executable: picks the subcommand, maps errors to one line and an exit code.
 // The only place that calls process.exit.
 import { TcpechoError, UsageError } from '../errors.js';
-import { benchCommand, BENCH_HELP } from './bench-command.js';
-import { clientCommand, CLIENT_HELP } from './client-command.js';
 import { processIo, type Io } from './io.js';
-import { serverCommand, SERVER_HELP } from './server-command.js';
 import { packageVersion } from './version.js';
 
 const HELP = `Usage: tcpecho <command> [options]
@@ -22,10 +19,13 @@ Options:
 Exit codes: 0 success, 1 runtime failure, 2 usage error.
 `;
 
-const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
-  server: { run: serverCommand, help: SERVER_HELP },
-  client: { run: clientCommand, help: CLIENT_HELP },
-  bench: { run: benchCommand, help: BENCH_HELP },
+type Command = (args: string[], io: Io) => Promise<number>;
+
+// Loaded on demand: a server should not pay at start-up for the load generator's histogram library.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  server: async () => (await import('./server-command.js')).serverCommand,
+  client: async () => (await import('./client-command.js')).clientCommand,
+  bench: async () => (await import('./bench-command.js')).benchCommand,
 };
 
 async function main(argv: string[], io: Io): Promise<number> {
@@ -38,10 +38,10 @@ async function main(argv: string[], io: Io): Promise<number> {
     io.out(`${io.version}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) throw new UsageError(`Unknown command \`${name}\`; expected one of ${Object.keys(COMMANDS).join(', ')}`);
+  const load = COMMANDS[name];
+  if (load === undefined) throw new UsageError(`Unknown command \`${name}\`; expected one of ${Object.keys(COMMANDS).join(', ')}`);
   try {
-    return await command.run(args, io);
+    return await (await load())(args, io);
   } catch (err) {
     if (err instanceof UsageError) err.message += ` (see \`tcpecho ${name} --help\`)`;
     throw err;

@@ -63,7 +63,15 @@ export function echoConnection(socket: net.Socket, done: EchoDone): void {
   socket.resume();
 }
 
+/** Node reads at most this much at once: a read this long means more was waiting (a bulk sender). */
+const FULL_READ = 65_536;
+
 function socketOnData(this: net.Socket, chunk: Buffer): void {
+  // TCP_NODELAY suits request/response traffic, but under a bulk stream each 64 KiB echo would
+  // leave a tiny tail segment of its own (loopback MSS is just under 64 KiB); Nagle merges those
+  // tails into the next write. Measured: stream c=4 64 KiB went from 0.85x to 1.2x the plain
+  // server. setNoDelay is a no-op in JavaScript once it is off.
+  if (chunk.length >= FULL_READ) this.setNoDelay(false);
   if (!this.write(chunk)) this.pause();
 }
 

@@ -57,6 +57,12 @@ export function parseChoice<T extends string>(value: string, name: string, choic
   throw new UsageError(`Expected \`${name}\` to be one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${value}\``);
 }
 
+/** Checks one of a fixed set of words given through the library API. */
+export function checkChoice<T extends string>(value: T, name: string, choices: readonly T[]): T {
+  if (choices.includes(value)) return value;
+  throw new UsageError(`Expected \`${name}\` to be one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${String(value)}\``);
+}
+
 /** `HOST:PORT`, with IPv6 hosts in brackets: `[::1]:7007`. */
 export function formatAddress(host: string, port: number): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;

@@ -1,4 +1,5 @@
 import { startEchoServer, SERVER_MODES } from '../server/echo-server.js';
+import { BALANCES } from '../server/cluster-mode.js';
 import { DEFAULT_PORT, parseChoice, parseInteger, parsePort, parseSeconds } from '../options.js';
 import { parseCommandLine } from './args.js';
 import { logConnections, logWarnings } from './server-log.js';
@@ -13,7 +14,16 @@ Options:
   -H, --host HOST           address to listen on (default: every interface, IPv4 and IPv6)
   -m, --mode MODE           event: one event loop serves every client (default)
                             fork: a new child process for every client
-      --max-children N      fork mode: most children at once; more clients wait (default 64)
+                            cluster: a primary and --workers processes sharing the clients
+      --workers N           cluster mode: worker processes (default: the number of CPUs)
+      --balance HOW         cluster mode: rr, the primary hands each connection to the next
+                            worker (default); shared, workers accept on the shared socket
+      --max-children N      fork mode: most children at once, spares included; more clients
+                            wait (default 64)
+      --spare N             fork mode: children kept started and ready (default 2, 0 for none)
+      --max-connections N   event mode: most connections at once; one more is closed at once
+                            (default 10000)
+      --idle-timeout SECS   close a connection with no traffic either way for SECS (default 0: off)
       --drain-timeout SECS  on SIGINT/SIGTERM, how long open connections may finish (default 5)
       --backlog N           length of the kernel's accept queue (default 4096)
   -q, --quiet               no per-connection log lines
@@ -28,7 +38,12 @@ const OPTIONS = {
   host: { type: 'string', short: 'H' },
   mode: { type: 'string', short: 'm' },
   'max-children': { type: 'string' },
+  spare: { type: 'string' },
+  workers: { type: 'string' },
+  balance: { type: 'string' },
   'drain-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'idle-timeout': { type: 'string' },
   backlog: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -46,7 +61,12 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     ...(values.host === undefined ? {} : { host: values.host }),
     mode: values.mode === undefined ? 'event' : parseChoice(values.mode, '--mode', SERVER_MODES),
     maxChildren: values['max-children'] === undefined ? 64 : parseInteger(values['max-children'], '--max-children', 1, 100_000),
+    ...(values.workers === undefined ? {} : { workers: parseInteger(values.workers, '--workers', 1, 1024) }),
+    ...(values.balance === undefined ? {} : { balance: parseChoice(values.balance, '--balance', BALANCES) }),
+    spare: values.spare === undefined ? 2 : parseInteger(values.spare, '--spare', 0, 100_000),
     drainTimeoutMs: values['drain-timeout'] === undefined ? 5000 : parseSeconds(values['drain-timeout'], '--drain-timeout'),
+    maxConnections: values['max-connections'] === undefined ? 10_000 : parseInteger(values['max-connections'], '--max-connections', 1, 10_000_000),
+    idleTimeoutMs: values['idle-timeout'] === undefined ? 0 : parseSeconds(values['idle-timeout'], '--idle-timeout'),
     backlog: values.backlog === undefined ? 4096 : parseInteger(values.backlog, '--backlog', 1, 1_000_000),
   });
   if (!values.quiet) logConnections(server, io.log);

@@ -19,9 +19,12 @@ export function logConnections(server: EchoServer, write: (line: string) => void
   });
 }
 
-/** Warnings are logged even with `--quiet`: they are not per-connection chatter. */
+/** Warnings and rejections are logged even with `--quiet`: they are not routine chatter. */
 export function logWarnings(server: EchoServer, write: (line: string) => void): void {
   server.on('warning', (err: Error) => write(`${stamp()} warning ${err.message}`));
+  server.on('reject', (info) => {
+    write(`${stamp()} reject ${formatAddress(info.remoteAddress, info.remotePort)} reason=${info.reason} rejected=${info.rejected}`);
+  });
 }
 
 function stamp(): string {

@@ -24,6 +24,8 @@ export interface ConnectionClose extends EchoResult {
 export interface ConnectionHooks {
   open(info: ConnectionOpen): void;
   close(info: ConnectionClose): void;
+  /** A failure that did not stop the server (a child that could not be started, ...). */
+  warning(error: Error): void;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface Dispatcher {
   dispatch(socket: import('node:net').Socket, info: ConnectionOpen): void;
   /** Connections accepted and not yet closed, including any waiting for a process. */
   readonly active: number;
+  /** The server has stopped accepting: release what only new clients would use. */
+  beginDrain?(): void;
   /** Resolves once no connection is left. */
   idle(): Promise<void>;
   /** Ends every connection now and releases every process; `idle()` resolves after. */

@@ -6,11 +6,12 @@ import { systemCode } from '../errors.js';
  * - `eof`: the client half-closed, everything it sent was echoed, then the server ended its side;
  * - `reset`: the client reset the connection (ECONNRESET);
  * - `error`: another socket error (`errorCode` says which);
+ * - `idle`: no traffic either way for `idleTimeoutMs`;
  * - `aborted`: the server destroyed it (shutdown past the drain deadline, or `destroy()`);
  * - `child-exit`: fork mode only, the child serving it exited before reporting (killed, crashed);
  * - `handoff-failed`: fork mode only, the child could not take the connection over.
  */
-export type CloseReason = 'eof' | 'reset' | 'error' | 'aborted' | 'child-exit' | 'handoff-failed';
+export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed';
 
 /** What one connection did, reported when it has closed. */
 export interface EchoResult {
@@ -33,6 +34,9 @@ const kEcho = Symbol('tcpecho.echo');
 interface EchoState {
   startedAt: number;
   sawEnd: boolean;
+  idleTimeoutMs: number;
+  /** Set once the idle timer has fired: the timer that destroys the socket if ending it stalls. */
+  idleReaper: NodeJS.Timeout | undefined;
   errorCode: string | undefined;
   done: EchoDone;
 }
@@ -48,9 +52,9 @@ type EchoSocket = net.Socket & { [kEcho]: EchoState };
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
  * does not read), reading stops until `'drain'`.
  */
-export function echoConnection(socket: net.Socket, done: EchoDone): void {
+export function echoConnection(socket: net.Socket, done: EchoDone, idleTimeoutMs = 0): void {
   const echoSocket = socket as EchoSocket;
-  echoSocket[kEcho] = { startedAt: performance.now(), sawEnd: false, errorCode: undefined, done };
+  echoSocket[kEcho] = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done };
   // An 'error' listener before any I/O: without one, a single client's reset takes the process down.
   socket.on('error', socketOnError);
   socket.on('data', socketOnData);
@@ -60,6 +64,11 @@ export function echoConnection(socket: net.Socket, done: EchoDone): void {
   // Echo traffic is many small request/response exchanges: Nagle plus delayed ACK would stall each
   // partial segment for up to 40 ms.
   socket.setNoDelay(true);
+  if (idleTimeoutMs > 0) {
+    // Node re-arms this timer on every read and write, at no cost per chunk to us.
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', socketOnTimeout);
+  }
   socket.resume();
 }
 
@@ -85,6 +94,16 @@ function socketOnEnd(this: EchoSocket): void {
   this.end();
 }
 
+function socketOnTimeout(this: EchoSocket): void {
+  const state = this[kEcho];
+  if (state.idleReaper !== undefined) return;
+  // end() flushes whatever is queued, then sends our FIN. A client that never reads (a half-closed
+  // one that went away, say) would keep that flush pending forever: one more idle period, then
+  // the socket is destroyed.
+  state.idleReaper = setTimeout(() => this.destroy(), state.idleTimeoutMs).unref();
+  this.end();
+}
+
 function socketOnError(this: EchoSocket, err: Error): void {
   this[kEcho].errorCode = systemCode(err) ?? 'EUNKNOWN';
   // Node destroys the socket after 'error'; 'close' reports it.
@@ -92,9 +111,11 @@ function socketOnError(this: EchoSocket, err: Error): void {
 
 function socketOnClose(this: EchoSocket): void {
   const state = this[kEcho];
+  clearTimeout(state.idleReaper);
   const { errorCode } = state;
   let reason: CloseReason;
-  if (errorCode === 'ECONNRESET') reason = 'reset';
+  if (state.idleReaper !== undefined) reason = 'idle';
+  else if (errorCode === 'ECONNRESET') reason = 'reset';
   else if (errorCode !== undefined) reason = 'error';
   else if (state.sawEnd) reason = 'eof';
   else reason = 'aborted';

@@ -6,11 +6,13 @@ import { IdleWaiters } from './idle-waiters.js';
 /** `--mode event`: every connection echoed concurrently in this process's event loop. */
 export class EventDispatcher implements Dispatcher {
   readonly #hooks: ConnectionHooks;
+  readonly #idleTimeoutMs: number;
   readonly #sockets = new Set<net.Socket>();
   readonly #idle = new IdleWaiters();
 
-  constructor(hooks: ConnectionHooks) {
+  constructor(hooks: ConnectionHooks, options: { idleTimeoutMs: number }) {
     this.#hooks = hooks;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
   }
 
   get active(): number {
@@ -24,7 +26,7 @@ export class EventDispatcher implements Dispatcher {
       this.#sockets.delete(socket);
       this.#hooks.close({ ...info, ...result });
       if (this.#sockets.size === 0) this.#idle.wake();
-    });
+    }, this.#idleTimeoutMs);
   }
 
   idle(): Promise<void> {

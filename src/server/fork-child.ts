@@ -8,6 +8,7 @@ import type { ClosedMessage, ReadyMessage } from './fork-protocol.js';
 // The parent decides when children stop. A Ctrl-C in a terminal reaches the whole process group,
 // and the parent lets connections drain before it ends its children.
 process.on('SIGINT', () => {});
+const idleTimeoutMs = Number(process.argv[2] ?? 0);
 // Exit with the parent, even when it was SIGKILLed: the IPC channel closing is the one sign of it.
 process.on('disconnect', () => process.exit(0));
 process.on('message', childOnMessage);
@@ -21,7 +22,7 @@ function childOnMessage(message: unknown, handle: unknown): void {
   // A socket received over IPC is created with allowHalfOpen false: set it before any I/O so that
   // the client's FIN does not end our side while echoes are still queued.
   socket.allowHalfOpen = true;
-  echoConnection(socket, childOnEchoDone);
+  echoConnection(socket, childOnEchoDone, idleTimeoutMs);
 }
 
 function childOnEchoDone(result: EchoResult): void {

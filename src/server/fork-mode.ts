@@ -7,25 +7,36 @@ import { IdleWaiters } from './idle-waiters.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./fork-child.js', import.meta.url));
 
+/**
+ * V8 flags for each child: it serves one connection, so a tiny young generation and no
+ * optimizing-compiler threads are enough (measured in the README: RSS and start time).
+ */
+export const CHILD_EXEC_ARGV = ['--max-semi-space-size=1', '--single-threaded', '--max-old-space-size=32'];
+
 /** How long a child may take to exit after SIGTERM before it is SIGKILLed. */
 const KILL_GRACE_MS = 2000;
 
 export interface ForkDispatcherOptions {
-  /** At most this many children at once; clients past it wait, unread, for a free child. */
+  /** At most this many children at once, spares included; clients past it wait, unread. */
   maxChildren: number;
+  /** Children kept started and ready for the next clients. */
+  spare: number;
+  /** Passed to each child: close a connection idle this long (0: never). */
+  idleTimeoutMs: number;
 }
 
-interface Waiting {
+interface Client {
   socket: net.Socket;
   info: ConnectionOpen;
 }
 
-/** One child process and the connection it serves. */
+/** One child process, and the client it serves once one is assigned. */
 interface Slot {
   child: ChildProcess;
-  socket: net.Socket;
-  info: ConnectionOpen;
-  startedAt: number;
+  /** The child has said it is listening for its connection. */
+  ready: boolean;
+  client: Client | undefined;
+  assignedAt: number;
   /** The socket has been sent to the child. */
   handedOff: boolean;
   /** The child has reported the connection closed. */
@@ -34,49 +45,72 @@ interface Slot {
 
 /**
  * `--mode fork`, the classic design: every accepted client gets a new child process of its own,
- * which echoes it and exits. The parent accepts with `pauseOnConnect`, so it never reads client
- * data (bytes the parent had read would never reach the child), and hands the socket over IPC.
+ * which echoes it and exits; no child ever serves a second client. The parent accepts with
+ * `pauseOnConnect`, so it never reads client data (bytes the parent had read would never reach
+ * the child), and hands the socket over IPC.
+ *
+ * A Node child takes ~140 ms to start, so `spare` children are started ahead of need: a client is
+ * handed to a ready one at once and a replacement starts in the background. Clients that find no
+ * ready child are assigned to one that is starting. Spares count towards `maxChildren`.
  */
 export class ForkDispatcher implements Dispatcher {
   readonly #hooks: ConnectionHooks;
   readonly #maxChildren: number;
+  readonly #spare: number;
+  readonly #idleTimeoutMs: number;
   readonly #slots = new Set<Slot>();
-  readonly #waiting: Waiting[] = [];
+  readonly #waiting: Client[] = [];
   readonly #idle = new IdleWaiters();
   #stopping = false;
+  /** Children in a row that died before they were ready: a crash loop backs off. */
+  #startFailures = 0;
+  #backoff: NodeJS.Timeout | undefined;
 
   constructor(hooks: ConnectionHooks, options: ForkDispatcherOptions) {
     this.#hooks = hooks;
     this.#maxChildren = options.maxChildren;
+    this.#spare = Math.min(options.spare, options.maxChildren);
+    this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#fill();
   }
 
+  /** Clients accepted and not yet closed: those with a child and those waiting for one. */
   get active(): number {
-    return this.#slots.size + this.#waiting.length;
+    let assigned = 0;
+    for (const slot of this.#slots) if (slot.client !== undefined) assigned++;
+    return assigned + this.#waiting.length;
   }
 
-  /** Child processes alive now. */
-  get children(): number {
-    return this.#slots.size;
-  }
-
-  /** Their pids. */
+  /** The pids of every child alive now, spares included. */
   get childPids(): number[] {
     return [...this.#slots].map((slot) => slot.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** The pids of the children started and ready, not yet serving anyone. */
+  get sparePids(): number[] {
+    return [...this.#slots].filter((s) => s.ready && s.client === undefined).map((s) => s.child.pid as number);
   }
 
   dispatch(socket: net.Socket, info: ConnectionOpen): void {
     // The socket stays paused and unread while it waits; an error on it must not crash the parent.
     socket.on('error', ignoreError);
     this.#waiting.push({ socket, info });
-    this.#startChildren();
+    this.#fill();
   }
 
   idle(): Promise<void> {
     return this.#idle.wait(this.active === 0);
   }
 
+  beginDrain(): void {
+    this.#stopping = true;
+    // No client will come for the spares.
+    for (const slot of this.#slots) if (slot.client === undefined) slot.child.kill('SIGTERM');
+  }
+
   destroyAll(): void {
     this.#stopping = true;
+    clearTimeout(this.#backoff);
     for (const { socket } of this.#waiting.splice(0)) socket.destroy();
     for (const slot of this.#slots) {
       slot.child.kill('SIGTERM');
@@ -85,24 +119,55 @@ export class ForkDispatcher implements Dispatcher {
     if (this.active === 0) this.#idle.wake();
   }
 
-  #startChildren(): void {
-    while (!this.#stopping && this.#waiting.length > 0 && this.#slots.size < this.#maxChildren) {
-      const next = this.#waiting.shift() as Waiting;
-      this.#startChild(next);
+  /** Gives waiting clients a child (ready ones first), and keeps `spare` unassigned children. */
+  #fill(): void {
+    this.#assignWaiting();
+    if (this.#stopping || this.#backoff !== undefined) return;
+    let unassigned = 0;
+    for (const slot of this.#slots) if (slot.client === undefined) unassigned++;
+    while (this.#slots.size < this.#maxChildren && unassigned < this.#spare + this.#waiting.length) {
+      this.#startChild();
+      unassigned++;
+    }
+    this.#assignWaiting();
+  }
+
+  #assignWaiting(): void {
+    while (this.#waiting.length > 0) {
+      let free: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (slot.client !== undefined || slot.child.exitCode !== null) continue;
+        if (slot.ready) {
+          free = slot;
+          break;
+        }
+        free ??= slot;
+      }
+      if (free === undefined) return;
+      const client = this.#waiting.shift() as Client;
+      free.client = { socket: client.socket, info: { ...client.info } };
+      free.assignedAt = performance.now();
+      if (free.child.pid !== undefined) free.client.info.pid = free.child.pid;
+      this.#hooks.open(free.client.info);
+      if (free.ready) this.#handOff(free);
     }
   }
 
-  #startChild({ socket, info }: Waiting): void {
-    const child = fork(CHILD_ENTRY, [], {
+  #startChild(): void {
+    const child = fork(CHILD_ENTRY, [String(this.#idleTimeoutMs)], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      execArgv: [],
+      execArgv: CHILD_EXEC_ARGV,
       serialization: 'json',
     });
-    const slot: Slot = { child, socket, info: { ...info }, startedAt: performance.now(), handedOff: false, reported: false };
-    if (child.pid !== undefined) slot.info.pid = child.pid;
+    const slot: Slot = { child, ready: false, client: undefined, assignedAt: 0, handedOff: false, reported: false };
     this.#slots.add(slot);
-    this.#hooks.open(slot.info);
-    child.on('error', ignoreError);
+    child.on('error', (err) => {
+      // A child that could not be started at all (EMFILE, EAGAIN, ENOMEM) never emits 'exit'.
+      if (child.pid === undefined && this.#slots.has(slot)) {
+        this.#hooks.warning(new Error(`cannot start a child process: ${err.message}`, { cause: err }));
+        this.#childOnExit(slot, null, null);
+      }
+    });
     child.on('message', (message) => this.#childOnMessage(slot, message));
     child.once('exit', (code, signal) => this.#childOnExit(slot, code, signal));
   }
@@ -110,44 +175,62 @@ export class ForkDispatcher implements Dispatcher {
   #childOnMessage(slot: Slot, message: unknown): void {
     if (!isChildMessage(message)) return;
     if (message.type === 'ready') {
-      this.#handOff(slot);
-    } else {
+      slot.ready = true;
+      this.#startFailures = 0;
+      if (slot.client !== undefined) this.#handOff(slot);
+      else this.#fill();
+    } else if (slot.client !== undefined) {
       slot.reported = true;
-      this.#hooks.close({ ...slot.info, ...message.result });
+      this.#hooks.close({ ...slot.client.info, ...message.result });
     }
   }
 
   #handOff(slot: Slot): void {
-    const { child, socket } = slot;
+    const { child, client } = slot;
+    if (client === undefined || slot.handedOff) return;
     const message: SocketMessage = { type: 'socket' };
     slot.handedOff = true;
     // keepOpen false: once the child has the socket, the parent's copy is closed.
-    child.send(message, socket, { keepOpen: false }, (err) => {
+    child.send(message, client.socket, { keepOpen: false }, (err) => {
       if (err) {
         // The child died before taking the socket: the parent still holds it, and the client would
         // hang on it forever. Close it, and make sure the child is gone.
-        socket.destroy();
+        client.socket.destroy();
         child.kill('SIGKILL');
       }
     });
   }
 
   #childOnExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
-    this.#slots.delete(slot);
-    // Harmless when the child took the socket (the parent's handle is already gone); when it did
-    // not, this is what keeps the client from hanging.
-    slot.socket.destroy();
-    if (!slot.reported) {
-      this.#hooks.close({
-        ...slot.info,
-        bytesRead: 0,
-        bytesWritten: 0,
-        durationMs: performance.now() - slot.startedAt,
-        reason: slot.handedOff ? 'child-exit' : 'handoff-failed',
-        childExit: signal ?? `code ${String(code)}`,
-      });
+    if (!this.#slots.delete(slot)) return;
+    const { client } = slot;
+    if (client !== undefined) {
+      // Harmless when the child took the socket (the parent's handle is already gone); when it did
+      // not, this is what keeps the client from hanging.
+      client.socket.destroy();
+      if (!slot.reported) {
+        this.#hooks.close({
+          ...client.info,
+          bytesRead: 0,
+          bytesWritten: 0,
+          durationMs: performance.now() - slot.assignedAt,
+          reason: slot.handedOff ? 'child-exit' : 'handoff-failed',
+          childExit: signal ?? `code ${String(code)}`,
+        });
+      }
     }
-    this.#startChildren();
+    // A spare that died, or a slot freed by a finished client: start what is now needed. Children
+    // that die before they are even ready (a broken install, no memory) are restarted with a
+    // growing delay, so that a crash loop does not spin.
+    if (!slot.ready && !this.#stopping) this.#startFailures++;
+    if (this.#startFailures > 1 && this.#backoff === undefined && !this.#stopping) {
+      const delayMs = Math.min(100 * 2 ** (this.#startFailures - 2), 5000);
+      this.#backoff = setTimeout(() => {
+        this.#backoff = undefined;
+        this.#fill();
+      }, delayMs).unref();
+    }
+    this.#fill();
     if (this.active === 0) this.#idle.wake();
   }
 }

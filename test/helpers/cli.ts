@@ -47,11 +47,20 @@ export interface ServerProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export async function spawnServer(t: TestContext, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env,
-  });
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Run the server under `ulimit -n` of this many descriptors. */
+  maxFds?: number;
+}
+
+export async function spawnServer(t: TestContext, args: string[] = [], options: SpawnOptions = {}): Promise<ServerProcess> {
+  const argv = [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...args];
+  const child = options.maxFds === undefined
+    ? spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env })
+    : spawn('bash', ['-c', `ulimit -n ${options.maxFds} && exec "$0" "$@"`, process.execPath, ...argv], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: options.env ?? process.env,
+      });
   t.after(() => {
     child.kill('SIGKILL');
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** True while `pid` exists and is not a zombie (a zombie has exited; only its entry remains). */
 export function isRunning(pid: number): boolean {
@@ -28,4 +28,17 @@ export function childrenOf(ppid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** CPU time (user + system) `pid` has used, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the state field.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** How many descriptors `pid` has open. */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }

@@ -69,8 +69,9 @@ test('children exit and are reaped once their clients leave', async (t) => {
   const pids: number[] = [];
   server.on('open', (info) => pids.push(info.pid as number));
   await Promise.all(Array.from({ length: 6 }, () => echoOf(server.address.port, randomBytes(10_000))));
-  await until(() => server.childPids.length === 0, 5000, 'no child left');
   assert.equal(pids.length, 6);
+  // Only the spares remain, none of them a child that served a client.
+  await until(() => server.childPids.every((pid) => !pids.includes(pid)), 5000, 'the served children gone');
   // Not running and not a zombie either: reaped.
   for (const pid of pids) await until(() => !isRunning(pid), 5000, `pid ${pid} gone`);
   assert.deepEqual(childrenOf(process.pid).filter((pid) => pids.includes(pid)), []);
@@ -90,7 +91,8 @@ test('--max-children caps the children; clients past it wait unread and are all 
 });
 
 test('a child that dies before taking its connection does not leave the client hanging', async (t) => {
-  const server = await startTestServer(t, { mode: 'fork' });
+  // No spares: the client is assigned to a child that is still starting, and that child is killed.
+  const server = await startTestServer(t, { mode: 'fork', spare: 0 });
   const closed: ConnectionClose[] = [];
   server.on('close', (info) => closed.push(info));
   // Kill the child as soon as it is started, before it can be ready for the hand-off.
@@ -122,8 +124,71 @@ test('no child outlives a parent killed with SIGKILL', async (t) => {
   }
   const pids = server.lines.flatMap((line) => /open #\d+ \S+ pid=(\d+)/.exec(line)?.[1] ?? []).map(Number);
   assert.equal(pids.length, 3);
+  // Spares too: every child of the parent.
+  const children = childrenOf(server.child.pid as number);
+  assert.ok(children.length >= 3, `children: ${children.join(',')}`);
   const exited = once(server.child, 'exit');
   server.child.kill('SIGKILL');
   await within(exited, 5000, 'parent exit');
-  for (const pid of pids) await until(() => !isRunning(pid), 5000, `child ${pid} to exit after its parent`);
+  for (const pid of [...pids, ...children]) await until(() => !isRunning(pid), 5000, `child ${pid} to exit after its parent`);
+});
+
+test('spares: at idle the server has exactly --spare children, ready', async (t) => {
+  const server = await startTestServer(t, { mode: 'fork', spare: 3 });
+  await until(() => server.sparePids.length === 3, 10_000, 'three ready spares');
+  assert.equal(server.childPids.length, 3);
+  assert.deepEqual(childrenOf(process.pid).sort(), [...server.childPids].sort());
+  assert.equal(server.connections, 0);
+});
+
+test('spares: every client gets a fresh process; no pid serves twice', async (t) => {
+  const server = await startTestServer(t, { mode: 'fork', spare: 2 });
+  const pids: number[] = [];
+  server.on('open', (info) => pids.push(info.pid as number));
+  for (let i = 0; i < 8; i++) {
+    const data = randomBytes(100 + i);
+    assert.ok((await echoOf(server.address.port, data)).equals(data));
+  }
+  assert.equal(pids.length, 8);
+  assert.equal(new Set(pids).size, 8, `pids: ${pids.join(',')}`);
+});
+
+test('spares: a spare that dies is replaced', async (t) => {
+  const server = await startTestServer(t, { mode: 'fork', spare: 2 });
+  await until(() => server.sparePids.length === 2, 10_000, 'two spares');
+  const [victim] = server.sparePids as [number];
+  process.kill(victim, 'SIGKILL');
+  await until(() => server.sparePids.length === 2 && !server.sparePids.includes(victim), 10_000, 'a replacement spare');
+  const data = randomBytes(500);
+  assert.ok((await echoOf(server.address.port, data)).equals(data));
+});
+
+test('spares: the cap counts spares; a client past it waits and is served when one leaves', async (t) => {
+  const server = await startTestServer(t, { mode: 'fork', maxChildren: 3, spare: 2 });
+  let most = 0;
+  const track = (): void => {
+    most = Math.max(most, server.childPids.length);
+  };
+  server.on('open', track);
+  server.on('close', track);
+  await until(() => server.sparePids.length === 2, 10_000, 'two spares');
+  const held = await Promise.all(Array.from({ length: 3 }, () => connectTo(server.address.port)));
+  t.after(() => held.forEach((s) => s.destroy()));
+  for (const socket of held) {
+    socket.write('x');
+    await within(readExactly(socket, 1), 10_000, 'held echo');
+    track();
+  }
+  // A fourth client: no child is free and none may be started.
+  const waiting = await connectTo(server.address.port);
+  t.after(() => waiting.destroy());
+  waiting.write('wait');
+  const echoed = readExactly(waiting, 4);
+  track();
+  assert.ok(server.childPids.length <= 3);
+  held[0]?.end();
+  held[0]?.resume();
+  assert.equal((await within(echoed, 10_000, 'the waiting client served')).toString(), 'wait');
+  track();
+  assert.ok(most <= 3, `at most 3 children, saw ${most}`);
 });

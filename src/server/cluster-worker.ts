@@ -1,0 +1,76 @@
+// The entry of one cluster-mode worker: the same per-connection echo as event mode, fed either by
+// sockets the primary hands over (round-robin) or by accepting on the listening socket the primary
+// shares with it. Every connection event goes to the primary, which logs and counts.
+import net from 'node:net';
+import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
+import { EventDispatcher } from './event-mode.js';
+import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ClusterWorkerConfig;
+let nextId = 0;
+let draining = false;
+let listening: net.Server | undefined;
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+const dispatcher = new EventDispatcher(
+  {
+    open: (info: ConnectionOpen) => send({ type: 'open', info }),
+    close: (info: ConnectionClose) => send({ type: 'close', info }),
+    warning: (error: Error) => send({ type: 'warning', message: error.message }),
+  },
+  { idleTimeoutMs: config.idleTimeoutMs },
+);
+
+/** Takes one accepted connection; ids are unique across workers: index + k × workers. */
+function serve(socket: net.Socket): void {
+  const { remoteAddress, remotePort } = socket;
+  socket.on('error', () => {});
+  // Sockets received over IPC, or accepted by a server received over IPC, are created with
+  // allowHalfOpen false: fix it before any I/O.
+  socket.allowHalfOpen = true;
+  if (remoteAddress === undefined || remotePort === undefined || draining) {
+    socket.destroy();
+    return;
+  }
+  if (dispatcher.active >= config.maxConnections) {
+    socket.destroy();
+    send({ type: 'reject', remoteAddress, remotePort });
+    return;
+  }
+  const id = nextId++ * config.workers + config.index + 1;
+  dispatcher.dispatch(socket, { id, remoteAddress, remotePort, pid: process.pid });
+}
+
+async function drain(timeoutMs: number): Promise<void> {
+  if (draining) return;
+  draining = true;
+  listening?.close();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([dispatcher.idle(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+  dispatcher.destroyAll();
+  await dispatcher.idle();
+  process.exit(0);
+}
+
+process.on('message', (message: PrimaryMessage, handle: unknown) => {
+  if (message.type === 'socket' && handle instanceof net.Socket) {
+    serve(handle);
+  } else if (message.type === 'listen' && handle instanceof net.Server) {
+    // `handle` is the primary's listening socket, already accepting here: take its connections.
+    listening = handle;
+    (handle as net.Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
+    handle.on('connection', serve);
+    handle.on('error', (err) => send({ type: 'warning', message: err.message }));
+  } else if (message.type === 'drain') {
+    void drain(message.timeoutMs);
+  }
+});
+// The primary decides when workers stop (a terminal's Ctrl-C reaches the whole process group).
+process.on('SIGINT', () => {});
+// Exit with the primary, even when it was SIGKILLed.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

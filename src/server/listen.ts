@@ -1,0 +1,40 @@
+import type net from 'node:net';
+import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
+import { formatAddress } from '../options.js';
+
+/** Binds and listens; rejects with a coded error (`EADDRINUSE`, `EACCES`, ...) naming the address. */
+export async function listenOn(server: net.Server, port: number, host: string | undefined, backlog: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(listenError(err, host, port));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(host === undefined ? { port, backlog } : { port, host, backlog });
+  });
+}
+
+function listenError(err: Error, host: string | undefined, port: number): Error {
+  const where = host === undefined ? `port ${port}` : formatAddress(host, port);
+  switch (systemCode(err)) {
+    case 'EADDRINUSE':
+      return new AddressInUseError(`Cannot listen on ${where}: address already in use (EADDRINUSE)`, { cause: err });
+    case 'EACCES':
+      return new PermissionDeniedError(
+        `Cannot listen on ${where}: permission denied (EACCES); ports below 1024 need root or CAP_NET_BIND_SERVICE`,
+        { cause: err },
+      );
+    case 'EADDRNOTAVAIL':
+      return new ListenError(`Cannot listen on ${where}: no such local address (EADDRNOTAVAIL)`, { cause: err });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ListenError(`Cannot listen on ${where}: unknown host \`${host ?? ''}\``, { cause: err });
+    default:
+      return new ListenError(`Cannot listen on ${where}: ${err.message}`, { cause: err });
+  }
+}

@@ -44,7 +44,8 @@ test('killing one child closes only its client; the others keep echoing', async 
     await within(readExactly(socket, 4), 10_000, 'first echo');
   }
   const [a, victim, c] = sockets as [typeof sockets[0], typeof sockets[0], typeof sockets[0]];
-  const victimPid = opened[1]?.pid as number;
+  // The child serving `victim`: the server sees the client's port as its remote port.
+  const victimPid = opened.find((info) => info.remotePort === victim.localPort)?.pid as number;
   const victimGone = new Promise((resolve) => {
     victim.once('end', resolve);
     victim.once('close', resolve);

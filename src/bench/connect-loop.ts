@@ -5,7 +5,9 @@ import type { LoadContext } from './verified-connection.js';
 /**
  * `--mode connect`: one slot of the connection-rate test. It loops: connect, send one message,
  * check its echo, half-close, wait for the server's FIN, close. Each cycle is one connection and
- * one message; its latency runs from the connect call to the server's FIN.
+ * one message; its latency runs from the connect call to the last byte of the echo (what a client
+ * waits for: in fork mode, a process start when no spare is ready). With `repeat` false it does
+ * one cycle (the arrivals of `--rate`).
  */
 export class ConnectLoop {
   readonly #ctx: LoadContext;
@@ -20,10 +22,18 @@ export class ConnectLoop {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
-  constructor(ctx: LoadContext, timeoutMs: number) {
+  readonly #repeat: boolean;
+
+  constructor(ctx: LoadContext, timeoutMs: number, repeat = true) {
     this.#ctx = ctx;
+    this.#repeat = repeat;
     this.#timeoutMs = timeoutMs;
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+  }
+
+  /** Done for good: stopped, or a single cycle that has ended. */
+  get finished(): boolean {
+    return this.#socket === undefined && (!this.#issuing || !this.#repeat);
   }
 
   /** True while a cycle is under way (the timeout checker watches it). */
@@ -73,7 +83,6 @@ export class ConnectLoop {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => {
       if (this.#received < size) return this.fail('short', `the server closed after ${this.#received} of ${size} bytes`);
-      this.#ctx.stats.recordMessage(performance.now() - this.#cycleStart);
       if (this.#ctx.stats.counting) this.#ctx.stats.connections++;
       socket.destroy();
     });
@@ -84,7 +93,7 @@ export class ConnectLoop {
     });
     socket.on('close', () => {
       this.#socket = undefined;
-      if (this.#issuing) this.#cycle();
+      if (this.#issuing && this.#repeat) this.#cycle();
       else this.#resolveStopped();
     });
   }
@@ -97,6 +106,50 @@ export class ConnectLoop {
     if (stats.counting) stats.bytesReceived += chunk.length;
     this.lastProgress = performance.now();
     // The whole echo is back: half-close and wait for the server's FIN.
-    if (this.#received === size) this.#socket?.end();
+    if (this.#received === size) {
+      stats.recordMessage(this.lastProgress - this.#cycleStart);
+      this.#socket?.end();
+    }
+  }
+}
+
+/**
+ * `--rate`: a new single-cycle connection every 1/rate seconds (an open loop: arrivals do not
+ * wait for the server), at most `max` under way. Each arrival joins `workers`, so the run's
+ * watchdog and drain see it; finished ones are pruned as new ones come.
+ */
+export class Arrivals {
+  readonly #ctx: LoadContext;
+  readonly #timeoutMs: number;
+  readonly #intervalMs: number;
+  readonly #max: number;
+  readonly #workers: Array<{ outstanding: number }>;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: LoadContext, timeoutMs: number, rate: number, max: number, workers: Array<{ outstanding: number }>) {
+    this.#ctx = ctx;
+    this.#timeoutMs = timeoutMs;
+    this.#intervalMs = 1000 / rate;
+    this.#max = max;
+    this.#workers = workers;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.#arrive(), this.#intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  #arrive(): void {
+    for (let i = this.#workers.length - 1; i >= 0; i--) {
+      const worker = this.#workers[i];
+      if (worker instanceof ConnectLoop && worker.finished) this.#workers.splice(i, 1);
+    }
+    if (this.#workers.length >= this.#max) return;
+    const arrival = new ConnectLoop(this.#ctx, this.#timeoutMs, false);
+    this.#workers.push(arrival);
+    arrival.begin();
   }
 }

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { checkInteger, checkPort, formatAddress } from '../options.js';
-import { ConnectLoop } from './connect-loop.js';
+import { Arrivals, ConnectLoop } from './connect-loop.js';
 import { Pattern } from './pattern.js';
 import { PingPongConnection } from './pingpong.js';
 import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
@@ -29,6 +29,12 @@ export interface BenchOptions {
   warmupMs?: number;
   /** Messages in flight per connection (ping-pong). @default 1 */
   pipeline?: number;
+  /**
+   * Connect mode: new connections arrive at this many per second, whatever the server's pace
+   * (open loop), at most `connections` under way at once. Without it, each of the `connections`
+   * loops starts its next connection as soon as the last one is done.
+   */
+  rate?: number;
   /** An echo that makes no progress for this long is a `timeout` error. @default 10000 */
   timeoutMs?: number;
   /** Ends the run early; the partial results are returned with `interrupted: true`. */
@@ -81,7 +87,7 @@ export interface BenchResult {
 /** How long in-flight echoes may take to come back, and the server's FIN, at the end. */
 const DRAIN_MS = 5000;
 
-type Worker = Pick<VerifiedConnection, 'outstanding' | 'lastProgress' | 'stopIssuing' | 'fail' | 'begin'>;
+export type Worker = Pick<VerifiedConnection, 'outstanding' | 'lastProgress' | 'stopIssuing' | 'fail' | 'begin'>;
 
 /** Runs a load test against an echo server and resolves with what it measured. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
@@ -95,14 +101,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const durationMs = checkInteger(options.durationMs ?? 10_000, 'durationMs', 1, 86_400_000);
   const warmupMs = checkInteger(options.warmupMs ?? 1000, 'warmupMs', 0, 3_600_000);
   const timeoutMs = checkInteger(options.timeoutMs ?? 10_000, 'timeoutMs', 1, 3_600_000);
+  const rate = options.rate === undefined ? undefined : checkInteger(options.rate, 'rate', 1, 1_000_000);
   const messageLimit = options.messages === undefined ? undefined : checkInteger(options.messages, 'messages', 1, Number.MAX_SAFE_INTEGER);
 
   const stats = new Stats();
   const ctx: LoadContext = { host, port, pattern: new Pattern(size), stats, size, pipeline, readBuffer: Buffer.allocUnsafe(256 * 1024) };
   const workers: Worker[] = [];
 
+  // Open loop (connect mode with a rate): connections added on a clock, not when others finish.
+  const arrivals = mode === 'connect' && rate !== undefined ? new Arrivals(ctx, timeoutMs, rate, connections, workers) : undefined;
   if (mode === 'connect') {
-    for (let i = 0; i < connections; i++) workers.push(new ConnectLoop(ctx, timeoutMs));
+    // Closed loop: each of `connections` loops starts its next connection when the last is done.
+    if (arrivals === undefined) for (let i = 0; i < connections; i++) workers.push(new ConnectLoop(ctx, timeoutMs));
   } else {
     const conns = Array.from({ length: connections }, () => (mode === 'stream' ? new StreamConnection(ctx) : new PingPongConnection(ctx)));
     // Connect them all before the clock starts; a connection that fails is counted and left out.
@@ -124,6 +134,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   let progress: NodeJS.Timeout | undefined;
   try {
     for (const worker of workers) worker.begin();
+    arrivals?.start();
     // Like the C load generator: the clock starts once every connection has had an echo (the
     // watchdog turns a connection that never answers into a timeout).
     await Promise.all(workers.map((w) => ('firstEcho' in w ? (w as VerifiedConnection).firstEcho() : undefined)));
@@ -141,12 +152,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     stats.endWindow();
     clearInterval(progress);
     // No new work; what is in flight is still verified, not counted.
+    arrivals?.stop();
     await Promise.race([Promise.all(workers.map((w) => w.stopIssuing())), delay(DRAIN_MS)]);
     for (const worker of workers) {
       if (worker.outstanding > 0) worker.fail('timeout', `echo not complete ${DRAIN_MS} ms after the end of the run`);
     }
     await Promise.all(workers.map((w) => ('finish' in w ? (w as VerifiedConnection).finish(Math.min(DRAIN_MS, timeoutMs)) : undefined)));
   } finally {
+    arrivals?.stop();
     clearInterval(watchdog);
     clearInterval(progress);
   }

@@ -19,6 +19,8 @@ Options:
   -n, --messages N        stop after N messages instead of after --duration
       --warmup SECS       run this long before counting (default 1)
       --pipeline N        ping-pong: messages in flight per connection (default 1)
+      --rate N            connect mode: N new connections a second, open loop (at most -c
+                          under way); without it each of -c loops reconnects when done
       --timeout SECS      an echo with no progress for this long is an error (default 10)
       --json              print one JSON object with every figure on stdout, nothing else
   -h, --help              show this help
@@ -37,6 +39,7 @@ const OPTIONS = {
   messages: { type: 'string', short: 'n' },
   warmup: { type: 'string' },
   pipeline: { type: 'string' },
+  rate: { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -69,6 +72,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     ...(values.messages === undefined ? {} : { messages: parseInteger(values.messages, '--messages', 1, Number.MAX_SAFE_INTEGER) }),
     warmupMs: values.warmup === undefined ? 1000 : parseSeconds(values.warmup, '--warmup'),
     pipeline: values.pipeline === undefined ? 1 : parseInteger(values.pipeline, '--pipeline', 1, 10_000),
+    ...(values.rate === undefined ? {} : { rate: parseInteger(values.rate, '--rate', 1, 1_000_000) }),
     timeoutMs,
     signal: stop.signal,
     ...(drawProgress ? { onProgress: (p) => process.stderr.write(formatProgress(p.elapsedS, p.messages, p.errors)) } : {}),

@@ -8,10 +8,14 @@ import { IdleWaiters } from './idle-waiters.js';
 const CHILD_ENTRY = fileURLToPath(new URL('./fork-child.js', import.meta.url));
 
 /**
- * V8 flags for each child: it serves one connection, so a tiny young generation and no
- * optimizing-compiler threads are enough (measured in the README: RSS and start time).
+ * No V8 flags for the children: measured here, `--max-semi-space-size=1`, `--single-threaded`,
+ * `--lite-mode` and `--max-old-space-size=32` each left RSS within 1 MB and made the start slower
+ * (README, "Fork mode processes"). An empty list also keeps the parent's flags out.
  */
-export const CHILD_EXEC_ARGV = ['--max-semi-space-size=1', '--single-threaded', '--max-old-space-size=32'];
+export const CHILD_EXEC_ARGV: string[] = [];
+
+/** How long after a spare takes a client its replacement starts. */
+const REPLENISH_DELAY_MS = 50;
 
 /** How long a child may take to exit after SIGTERM before it is SIGKILLed. */
 const KILL_GRACE_MS = 2000;
@@ -65,6 +69,7 @@ export class ForkDispatcher implements Dispatcher {
   /** Children in a row that died before they were ready: a crash loop backs off. */
   #startFailures = 0;
   #backoff: NodeJS.Timeout | undefined;
+  #replenish: NodeJS.Timeout | undefined;
 
   constructor(hooks: ConnectionHooks, options: ForkDispatcherOptions) {
     this.#hooks = hooks;
@@ -95,7 +100,18 @@ export class ForkDispatcher implements Dispatcher {
     // The socket stays paused and unread while it waits; an error on it must not crash the parent.
     socket.on('error', ignoreError);
     this.#waiting.push({ socket, info });
-    this.#fill();
+    this.#assignWaiting();
+    if (this.#waiting.length > 0) {
+      this.#fill();
+    } else {
+      // Served by a spare. Its replacement waits a moment: starting a Node process blocks this
+      // loop for ~5 ms (fork) and takes a core for ~130 ms, which would land on the very client
+      // the spare is answering.
+      this.#replenish ??= setTimeout(() => {
+        this.#replenish = undefined;
+        this.#fill();
+      }, REPLENISH_DELAY_MS).unref();
+    }
   }
 
   idle(): Promise<void> {
@@ -111,6 +127,7 @@ export class ForkDispatcher implements Dispatcher {
   destroyAll(): void {
     this.#stopping = true;
     clearTimeout(this.#backoff);
+    clearTimeout(this.#replenish);
     for (const { socket } of this.#waiting.splice(0)) socket.destroy();
     for (const slot of this.#slots) {
       slot.child.kill('SIGTERM');

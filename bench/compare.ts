@@ -9,12 +9,13 @@ import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BenchResult } from '../src/index.js';
-import { CLI, OUT, ROOT, SHARED_BENCH, plainServer, refechoServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { CLI, OUT, ROOT, SHARED_BENCH, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { forkChildFigures } from './fork-children.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     idle: { type: 'string', default: '10000' },
     'no-loadgen': { type: 'boolean', default: false },
@@ -39,6 +40,8 @@ const WORKLOADS: Workload[] = [
   { name: 'pingpong c=50 16 KiB', args: ['-m', 'pingpong', '-c', '50', '-s', '16k'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p99 µs': (r) => r.latencyUs.p99 } },
   { name: 'stream c=4 64 KiB', args: ['-m', 'stream', '-c', '4', '-s', '64k'], metrics: { 'MiB/s': (r) => r.mibPerS } },
   { name: 'connect c=8 64 B', args: ['-m', 'connect', '-c', '8', '-s', '64'], metrics: { 'conn/s': (r) => r.connectionsPerS, 'p50 µs': (r) => r.latencyUs.p50 } },
+  // Clients arriving one at a time, 5 a second: the connect-to-first-echo latency a person sees.
+  { name: 'connect 5/s 64 B', args: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: { 'p50 µs': (r) => r.latencyUs.p50, 'p90 µs': (r) => r.latencyUs.p90 } },
 ];
 
 /** Higher is better for rates, lower for latencies and memory. */
@@ -55,9 +58,18 @@ function bench(port: number, args: string[]): BenchResult {
   return result;
 }
 
+/** RSS of `pid` and all its descendants (cluster: the primary and its workers), KiB. */
 function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1]);
+  let total = Number(match?.[1]);
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // Gone already.
+  }
+  for (const child of children) total += rssKiB(Number(child));
+  return total;
 }
 
 /** Opens `count` idle connections, measures the server's RSS growth per connection, closes them. */
@@ -193,13 +205,28 @@ async function main(): Promise<void> {
       // No compiler or a read-only tree: the C reference rows are left out.
     }
   }
-  const servers: ServerSpec[] = [tcpechoServer('event'), plainServer, tcpechoServer('fork')];
-  const refecho = refechoServer();
-  if (refecho) servers.push(refecho);
+  const servers: ServerSpec[] = [
+    tcpechoServer('event'),
+    plainServer,
+    tcpechoServer('fork'),
+    tcpechoServer('fork', ['--spare', '0'], 'no spares'),
+    tcpechoServer('cluster'),
+    tcpechoServer('cluster', ['--balance', 'shared'], 'shared'),
+    tcpechoServer('cluster', ['--workers', '1'], '1 worker'),
+  ];
+  for (const extra of [refechoServer(), socatServer()]) if (extra) servers.push(extra);
 
   const started = Date.now();
   const samples = await compareServers(servers);
-  const generators = values['no-loadgen'] ? undefined : await loadgenRatios();
+  const children = await forkChildFigures();
+  let generators: string | undefined;
+  if (!values['no-loadgen']) {
+    try {
+      generators = await loadgenRatios();
+    } catch (err) {
+      generators = `The comparison with the C load generator failed: ${(err as Error).message}`;
+    }
+  }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -208,13 +235,17 @@ async function main(): Promise<void> {
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:compare\` (${ROUNDS} rounds, ${DURATION} s per run after ${WARMUP} s warm-up, servers alternated; medians; ${minutes} min in all).`,
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}.`,
-    'The load generator (`tcpecho bench`, every byte verified) runs on the same cores as the server.',
+    'The load generator (`tcpecho bench`, every byte verified) runs on the same cores as the servers.',
     '',
     '## Servers, driven by `tcpecho bench`; ratio = server / plain node',
     '',
     serverTable(servers, samples),
     '',
-    'Fork mode serves each connection from its own process: 10,000 idle connections would be 10,000 processes, so that row is n/a.',
+    'A process per connection (fork modes, socat) makes 10,000 idle connections 10,000 processes: those rows are n/a.',
+    '',
+    '## Fork mode children',
+    '',
+    children,
     ...(generators
       ? ['', '## The load generator against the C one (`../shared/bench/loadgen`), both driving `refecho`', '', generators]
       : []),

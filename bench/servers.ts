@@ -1,5 +1,7 @@
 // Starting and stopping the servers that `npm run bench:compare` measures, each as its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -23,13 +25,14 @@ export interface RunningServer {
 }
 
 /** tcpecho's own server, logging on as by default, its log going to a file (as it would in production). */
-export function tcpechoServer(mode: string, extra: string[] = []): ServerSpec {
+export function tcpechoServer(mode: string, extra: string[] = [], label = ''): ServerSpec {
+  const name = `tcpecho ${mode}${label ? ` ${label}` : ''}`;
   return {
-    name: `tcpecho ${mode}`,
+    name,
     idle: mode !== 'fork',
     async start() {
       mkdirSync(OUT, { recursive: true });
-      const log = `${OUT}server-${mode}.log`;
+      const log = `${OUT}server-${name.replaceAll(/[^a-z0-9]+/gi, '-')}.log`;
       const fd = openSync(log, 'w');
       const child = spawn(process.execPath, [CLI, 'server', '-H', '127.0.0.1', '-p', '0', '-m', mode, ...extra], { stdio: ['ignore', 'ignore', fd] });
       closeSync(fd);
@@ -58,16 +61,45 @@ export const plainServer: ServerSpec = {
 export function refechoServer(): ServerSpec | undefined {
   const bin = `${SHARED_BENCH}refecho`;
   if (!existsSync(bin)) return undefined;
+  return external('refecho (C)', true, bin, (port) => [String(port)]);
+}
+
+/** socat forking `cat` for every client: the classic C fork-per-client server, when installed. */
+export function socatServer(): ServerSpec | undefined {
+  const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('socat fork', false, bin, (port) => [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']);
+}
+
+/** A server that takes its port on the command line: given a port that was free a moment ago. */
+function external(name: string, idle: boolean, bin: string, args: (port: number) => string[]): ServerSpec {
   return {
-    name: 'refecho (C)',
-    idle: true,
+    name,
+    idle,
     async start() {
-      const port = 20000 + Math.floor(Math.random() * 20000);
-      const child = spawn(bin, [String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
-      await waitFor(() => (readFileSync('/proc/net/tcp', 'utf8').includes(`:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`) ? port : undefined), 'refecho to listen');
+      const port = await freePort();
+      const child = spawn(bin, args(port), { stdio: ['ignore', 'ignore', 'ignore'] });
+      await waitFor(() => {
+        if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
+        return listening(port) ? port : undefined;
+      }, `${name} to listen on ${port}`);
       return running(child, port);
     },
   };
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Whether something listens on 127.0.0.1:port (from /proc/net/tcp: state 0A is LISTEN). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').some((line) => line.includes(`:${hex} 00000000:0000 0A`));
 }
 
 function running(child: ChildProcess, port: number): RunningServer {

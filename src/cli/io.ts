@@ -4,6 +4,8 @@ export interface Io {
   out(text: string): void;
   /** One line of log, status or error, to stderr. */
   log(line: string): void;
+  /** Text already made of whole lines, to stderr. */
+  logText(text: string): void;
   version: string;
   /** Resolves with the name of the next SIGINT or SIGTERM. */
   nextStopSignal(): Promise<NodeJS.Signals>;
@@ -13,6 +15,7 @@ export function processIo(version: string): Io {
   return {
     out: (text) => process.stdout.write(text),
     log: (line) => process.stderr.write(`${line}\n`),
+    logText: (text) => process.stderr.write(text),
     version,
     nextStopSignal: () =>
       new Promise((resolve) => {

@@ -2,6 +2,7 @@ import { startEchoServer, SERVER_MODES } from '../server/echo-server.js';
 import { BALANCES } from '../server/cluster-mode.js';
 import { DEFAULT_PORT, parseChoice, parseInteger, parsePort, parseSeconds } from '../options.js';
 import { parseCommandLine } from './args.js';
+import { LineBuffer } from './line-buffer.js';
 import { logConnections, logWarnings } from './server-log.js';
 import type { Io } from './io.js';
 
@@ -69,16 +70,19 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     idleTimeoutMs: values['idle-timeout'] === undefined ? 0 : parseSeconds(values['idle-timeout'], '--idle-timeout'),
     backlog: values.backlog === undefined ? 4096 : parseInteger(values.backlog, '--backlog', 1, 1_000_000),
   });
-  if (!values.quiet) logConnections(server, io.log);
-  logWarnings(server, io.log);
+  const lines = new LineBuffer(io.logText);
+  if (!values.quiet) logConnections(server, lines.line);
+  logWarnings(server, lines.line);
   io.log(`tcpecho listening on ${server.url} (mode ${server.mode})`);
 
   const signal = await io.nextStopSignal();
   // Stop accepting before saying so: whoever reads the line may connect at once.
   const closing = server.close();
+  lines.flush();
   io.log(`received ${signal}: no longer accepting; draining ${server.connections} connection(s) (again to stop now)`);
   void io.nextStopSignal().then(() => server.destroy());
   await closing;
+  lines.flush();
   io.log('stopped');
   return 0;
 }

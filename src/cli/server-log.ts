@@ -27,6 +27,15 @@ export function logWarnings(server: EchoServer, write: (line: string) => void): 
   });
 }
 
+let stampMs = 0;
+let stampText = '';
+
+/** The ISO time, formatted once per millisecond however many lines share it. */
 function stamp(): string {
-  return new Date().toISOString();
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stampText = new Date(now).toISOString();
+  }
+  return stampText;
 }

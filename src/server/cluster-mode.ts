@@ -65,7 +65,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     super();
     this.#options = options;
     this.#workers = Array.from({ length: options.workers }, () => undefined);
-    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     this.#server.on('connection', (socket) => this.#route(socket));
   }
 

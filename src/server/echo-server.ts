@@ -126,7 +126,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       allowHalfOpen: true,
       // In fork mode the parent must never read: whatever it read would never reach the child.
       pauseOnConnect: options.mode === 'fork',
-      noDelay: true,
+      // No server-wide noDelay: echoConnection sets it on each socket in whichever process
+      // serves it; setting it here as well would cost a second system call per connection.
     });
     this.#server.on('connection', (socket) => this.#serverOnConnection(socket));
   }

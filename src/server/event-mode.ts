@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
-import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
+import type { ConnectionClose, ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { IdleWaiters } from './idle-waiters.js';
 
 /** `--mode event`: every connection echoed concurrently in this process's event loop. */
@@ -24,7 +24,13 @@ export class EventDispatcher implements Dispatcher {
     this.#hooks.open(info);
     echoConnection(socket, (result: EchoResult) => {
       this.#sockets.delete(socket);
-      this.#hooks.close({ ...info, ...result });
+      const close: ConnectionClose = result as ConnectionClose;
+      // The result becomes the event: one object per connection, not a copy of two.
+      close.id = info.id;
+      close.remoteAddress = info.remoteAddress;
+      close.remotePort = info.remotePort;
+      if (info.pid !== undefined) close.pid = info.pid;
+      this.#hooks.close(close);
       if (this.#sockets.size === 0) this.#idle.wake();
     }, this.#idleTimeoutMs);
   }

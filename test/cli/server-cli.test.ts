@@ -6,7 +6,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { CLI, runCli, spawnServer } from '../helpers/cli.js';
-import { connectTo, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, readAll, readExactly } from '../helpers/echo.js';
 import { within } from '../helpers/timeout.js';
 
 const BAD_VALUES: Array<[string, string[]]> = [
@@ -143,11 +143,7 @@ for (const mode of ['event', 'fork'] as const) {
     socket.on('error', () => {});
     socket.write('x');
     await within(readExactly(socket, 1), 10_000, 'first echo');
-    const gone = new Promise((resolve) => {
-      socket.once('end', resolve);
-      socket.once('close', resolve);
-    });
-    socket.resume();
+    const gone = closedByPeer(socket);
     const exited = once(server.child, 'exit');
     server.child.kill('SIGTERM');
     const [code] = await within(exited, 5000, 'server exit at the deadline');

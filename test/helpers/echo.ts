@@ -68,3 +68,16 @@ export function readExactly(socket: net.Socket, n: number): Promise<Buffer> {
     socket.resume();
   });
 }
+
+/**
+ * Resolves when the peer has closed the connection, by FIN or by reset: the client is not left
+ * hanging. Resumes the socket so that a pending FIN is seen. Call it before the close can happen:
+ * a paused socket with nothing buffered still emits 'end' on its own.
+ */
+export function closedByPeer(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.once('end', () => resolve());
+    socket.once('close', () => resolve());
+    socket.resume();
+  });
+}

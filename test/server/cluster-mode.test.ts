@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
-import { connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
 import { childrenOf, isRunning } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -51,11 +51,7 @@ test('cluster: a killed worker is replaced; its client sees a close; the others 
   const victims = sockets.filter((socket) => pidOf(socket) === victimPid);
   const survivors = sockets.filter((socket) => pidOf(socket) !== victimPid);
   assert.ok(victims.length > 0 && survivors.length > 0);
-  const gone = victims.map((socket) => new Promise((resolve) => {
-    socket.once('end', resolve);
-    socket.once('close', resolve);
-    socket.resume();
-  }));
+  const gone = victims.map(closedByPeer);
   process.kill(victimPid, 'SIGKILL');
   await within(Promise.all(gone), 5000, "the dead worker's clients see the close");
   for (const socket of survivors) {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, EchoServerOptions } from '../../src/index.js';
-import { connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
@@ -148,11 +148,7 @@ export function echoSuite({ server: serverOptions, concurrentClients }: SuiteOpt
     socket.write('x');
     await within(readExactly(socket, 1), 5000, 'echo');
     // The server's FIN (or a reset): either way the client is not left hanging.
-    const seen = new Promise((resolve) => {
-      socket.once('end', resolve);
-      socket.once('close', resolve);
-    });
-    socket.resume();
+    const seen = closedByPeer(socket);
     await within(server.close(), 5000, 'close() past the deadline');
     await within(seen, 5000, 'client sees the close');
     assert.equal(server.connections, 0);

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
-import { connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
-import { childrenOf, isRunning } from '../helpers/process.js';
+import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { childrenOf, isRunning, rssBytes } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
@@ -46,11 +46,7 @@ test('killing one child closes only its client; the others keep echoing', async 
   const [a, victim, c] = sockets as [typeof sockets[0], typeof sockets[0], typeof sockets[0]];
   // The child serving `victim`: the server sees the client's port as its remote port.
   const victimPid = opened.find((info) => info.remotePort === victim.localPort)?.pid as number;
-  const victimGone = new Promise((resolve) => {
-    victim.once('end', resolve);
-    victim.once('close', resolve);
-  });
-  victim.resume();
+  const victimGone = closedByPeer(victim);
   process.kill(victimPid, 'SIGKILL');
   await within(victimGone, 5000, "the killed child's client sees the close");
   for (const socket of [a, c]) {
@@ -101,11 +97,7 @@ test('a child that dies before taking its connection does not leave the client h
   const socket = await connectTo(server.address.port);
   t.after(() => socket.destroy());
   socket.on('error', () => {});
-  const gone = new Promise((resolve) => {
-    socket.once('end', resolve);
-    socket.once('close', resolve);
-  });
-  socket.resume();
+  const gone = closedByPeer(socket);
   await within(gone, 5000, 'client closed by the parent');
   await until(() => closed.length === 1, 5000, 'close event');
   assert.equal(closed[0]?.reason, 'handoff-failed');
@@ -192,4 +184,38 @@ test('spares: the cap counts spares; a client past it waits and is served when o
   assert.equal((await within(echoed, 10_000, 'the waiting client served')).toString(), 'wait');
   track();
   assert.ok(most <= 3, `at most 3 children, saw ${most}`);
+});
+
+test('50 concurrent clients against --max-children 16: all served; processes and memory stay within the cap', async (t) => {
+  const server = await spawnServer(t, ['--mode', 'fork', '--max-children', '16', '--quiet']);
+  const parent = server.child.pid as number;
+  await until(() => childrenOf(parent).length === 2, 10_000, 'the spares');
+  // One child's memory, once it is ready: the unit of the cap.
+  const oneChild = Math.max(...childrenOf(parent).map(rssBytes));
+  const parentRss = rssBytes(parent);
+  let mostChildren = 0;
+  let mostRss = 0;
+  const sampler = setInterval(() => {
+    const children = childrenOf(parent);
+    mostChildren = Math.max(mostChildren, children.length);
+    let rss = 0;
+    for (const pid of children) {
+      try {
+        rss += rssBytes(pid);
+      } catch {
+        // Exited between listing and reading.
+      }
+    }
+    mostRss = Math.max(mostRss, rss);
+  }, 20);
+  t.after(() => clearInterval(sampler));
+  const payloads = Array.from({ length: 50 }, () => randomBytes(10_000));
+  const echoes = await within(Promise.all(payloads.map((data) => echoOf(server.port, data, 60_000))), 60_000, '50 clients');
+  clearInterval(sampler);
+  echoes.forEach((echoed, i) => assert.ok(echoed.equals(payloads[i] as Buffer), `client ${i}`));
+  assert.ok(mostChildren <= 16, `at most 16 children, saw ${mostChildren}`);
+  t.diagnostic(`children peak ${mostChildren}, their RSS peak ${(mostRss / 2 ** 20).toFixed(0)} MiB, one child ${(oneChild / 2 ** 20).toFixed(1)} MiB`);
+  // A child grows a little while it echoes: allow 25% over its idle size.
+  assert.ok(mostRss <= 16 * oneChild * 1.25, `children RSS peak ${mostRss} over 16 × ${oneChild}`);
+  assert.ok(rssBytes(parent) < parentRss + 32 * 2 ** 20, 'the parent stays small');
 });

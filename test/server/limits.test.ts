@@ -5,18 +5,10 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionReject } from '../../src/index.js';
-import { connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
 import { startTestServer } from '../helpers/server.js';
+import { cpuSeconds } from '../helpers/process.js';
 import { until, within } from '../helpers/timeout.js';
-
-/** Resolves when the peer has closed (FIN or reset): the client is not left hanging. */
-function closedByPeer(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    socket.once('end', () => resolve());
-    socket.once('close', () => resolve());
-    socket.resume();
-  });
-}
 
 test('max-connections: one past the limit is closed at once; the others are served; a slot frees on close', async (t) => {
   const server = await startTestServer(t, { maxConnections: 2 });
@@ -127,4 +119,29 @@ test('3000 simultaneous connects are all served, with zero resets (backlog 4096)
   await within(Promise.all(clients), 60_000, '3000 clients');
   assert.equal(resets, 0);
   assert.equal(served, 3000);
+});
+
+test('cluster mode: one past max-connections is closed at once, not left hanging; nothing spins', async (t) => {
+  // Two workers, a limit of 2: each worker takes one. Round-robin hands the third to a full worker.
+  const server = await startTestServer(t, { mode: 'cluster', workers: 2, maxConnections: 2 });
+  const rejects: ConnectionReject[] = [];
+  server.on('reject', (info) => rejects.push(info));
+  const held = [await connectTo(server.address.port), await connectTo(server.address.port)];
+  t.after(() => held.forEach((s) => s.destroy()));
+  for (const socket of held) {
+    socket.write('in');
+    await within(readExactly(socket, 2), 10_000, 'echo within the limit');
+  }
+  const third = await connectTo(server.address.port);
+  third.on('error', () => {});
+  await within(closedByPeer(third), 5000, 'the third connection closed at once');
+  await until(() => rejects.length === 1, 5000, 'the reject reported');
+  const before = server.childPids.map(cpuSeconds);
+  const primaryBefore = cpuSeconds(process.pid);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const used = server.childPids.map((pid, i) => cpuSeconds(pid) - (before[i] as number));
+  assert.ok(used.every((s) => s < 0.3), `workers used ${used.join(', ')} s of CPU in 1 s while idle`);
+  assert.ok(cpuSeconds(process.pid) - primaryBefore < 0.5, 'the primary (this process) does not spin');
+  held[0]?.write('ok');
+  assert.equal((await within(readExactly(held[0] as net.Socket, 2), 5000, 'still served')).toString(), 'ok');
 });

@@ -189,9 +189,17 @@ test('spares: the cap counts spares; a client past it waits and is served when o
 test('50 concurrent clients against --max-children 16: all served; processes and memory stay within the cap', async (t) => {
   const server = await spawnServer(t, ['--mode', 'fork', '--max-children', '16', '--quiet']);
   const parent = server.child.pid as number;
-  await until(() => childrenOf(parent).length === 2, 10_000, 'the spares');
-  // One child's memory, once it is ready: the unit of the cap.
-  const oneChild = Math.max(...childrenOf(parent).map(rssBytes));
+  // One child's memory, once it is ready and settled: the unit of the cap.
+  let last = 0;
+  let oneChild = 0;
+  await until(() => {
+    const spares = childrenOf(parent);
+    if (spares.length !== 2) return false;
+    oneChild = Math.max(...spares.map(rssBytes));
+    const settled = Math.abs(oneChild - last) < oneChild * 0.01;
+    last = oneChild;
+    return settled;
+  }, 10_000, 'two spares, started and settled', 200);
   const parentRss = rssBytes(parent);
   let mostChildren = 0;
   let mostRss = 0;

@@ -11,6 +11,8 @@ import { within } from '../helpers/timeout.js';
 
 const BAD_VALUES: Array<[string, string[]]> = [
   ['--port 70000', ['--port', '70000']],
+  ['--port 65536', ['--port', '65536']],
+  ['--port 80.5', ['--port', '80.5']],
   ['--port abc', ['--port', 'abc']],
   ['--port 8080abc', ['--port', '8080abc']],
   ['--port -1', ['--port=-1']],
@@ -103,6 +105,18 @@ test('logs one line when a connection opens and one when it closes', async (t) =
   await within(received, 5000, 'echo');
   await server.waitForLine(/ open #1 127\.0\.0\.1:\d+$/);
   await server.waitForLine(/ close #1 127\.0\.0\.1:\d+ bytes=1000 duration=[\d.]+ms reason=eof$/);
+});
+
+test('a connection past --max-connections is logged as a reject, even with --quiet', async (t) => {
+  const server = await spawnServer(t, ['--max-connections', '1', '--quiet']);
+  const first = await connectTo(server.port);
+  t.after(() => first.destroy());
+  first.write('x');
+  await within(readExactly(first, 1), 5000, 'first echo');
+  const second = await connectTo(server.port);
+  second.on('error', () => {});
+  await within(closedByPeer(second), 5000, 'the second closed at once');
+  await server.waitForLine(/ reject 127\.0\.0\.1:\d+ reason=max-connections rejected=1$/);
 });
 
 test('--quiet silences the per-connection lines', async (t) => {

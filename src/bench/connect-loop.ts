@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { systemCode } from '../errors.js';
+import type { LoadWorker } from './load-worker.js';
+import type { ErrorKind } from './stats.js';
 import type { LoadContext } from './verified-connection.js';
 
 /**
@@ -9,7 +11,7 @@ import type { LoadContext } from './verified-connection.js';
  * waits for: in fork mode, a process start when no spare is ready). With `repeat` false it does
  * one cycle (the arrivals of `--rate`).
  */
-export class ConnectLoop {
+export class ConnectLoop implements LoadWorker {
   readonly #ctx: LoadContext;
   readonly #timeoutMs: number;
   #issuing = true;
@@ -49,6 +51,16 @@ export class ConnectLoop {
     this.#cycle();
   }
 
+  /** Each cycle waits for its own echo: nothing to wait for before the warm-up. */
+  firstEcho(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Each cycle half-closes and waits for the FIN itself. */
+  finish(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Let the cycle under way finish, start no other; resolves when it is done. */
   stopIssuing(): Promise<void> {
     this.#issuing = false;
@@ -56,7 +68,7 @@ export class ConnectLoop {
     return this.#stopped;
   }
 
-  fail(kind: 'connect' | 'mismatch' | 'short' | 'reset' | 'timeout' | 'no-fin' | 'error', detail: string): void {
+  fail(kind: ErrorKind, detail: string): void {
     if (this.#failed || this.#socket === undefined) return;
     this.#failed = true;
     this.#ctx.stats.recordError(kind, detail);
@@ -123,10 +135,10 @@ export class Arrivals {
   readonly #timeoutMs: number;
   readonly #intervalMs: number;
   readonly #max: number;
-  readonly #workers: Array<{ outstanding: number }>;
+  readonly #workers: LoadWorker[];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(ctx: LoadContext, timeoutMs: number, rate: number, max: number, workers: Array<{ outstanding: number }>) {
+  constructor(ctx: LoadContext, timeoutMs: number, rate: number, max: number, workers: LoadWorker[]) {
     this.#ctx = ctx;
     this.#timeoutMs = timeoutMs;
     this.#intervalMs = 1000 / rate;

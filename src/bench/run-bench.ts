@@ -5,7 +5,8 @@ import { Pattern } from './pattern.js';
 import { PingPongConnection } from './pingpong.js';
 import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
 import { StreamConnection } from './stream.js';
-import type { LoadContext, VerifiedConnection } from './verified-connection.js';
+import type { LoadWorker } from './load-worker.js';
+import type { LoadContext } from './verified-connection.js';
 
 export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -87,7 +88,6 @@ export interface BenchResult {
 /** How long in-flight echoes may take to come back, and the server's FIN, at the end. */
 const DRAIN_MS = 5000;
 
-export type Worker = Pick<VerifiedConnection, 'outstanding' | 'lastProgress' | 'stopIssuing' | 'fail' | 'begin'>;
 
 /** Runs a load test against an echo server and resolves with what it measured. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
@@ -106,7 +106,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
 
   const stats = new Stats();
   const ctx: LoadContext = { host, port, pattern: new Pattern(size), stats, size, pipeline, readBuffer: Buffer.allocUnsafe(256 * 1024) };
-  const workers: Worker[] = [];
+  const workers: LoadWorker[] = [];
 
   // Open loop (connect mode with a rate): connections added on a clock, not when others finish.
   const arrivals = mode === 'connect' && rate !== undefined ? new Arrivals(ctx, timeoutMs, rate, connections, workers) : undefined;
@@ -137,7 +137,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     arrivals?.start();
     // Like the C load generator: the clock starts once every connection has had an echo (the
     // watchdog turns a connection that never answers into a timeout).
-    await Promise.all(workers.map((w) => ('firstEcho' in w ? (w as VerifiedConnection).firstEcho() : undefined)));
+    await Promise.all(workers.map((w) => w.firstEcho()));
     await phase(warmupMs, options.signal);
     if (options.signal?.aborted) interrupted = true;
     stats.startWindow();
@@ -157,7 +157,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     for (const worker of workers) {
       if (worker.outstanding > 0) worker.fail('timeout', `echo not complete ${DRAIN_MS} ms after the end of the run`);
     }
-    await Promise.all(workers.map((w) => ('finish' in w ? (w as VerifiedConnection).finish(Math.min(DRAIN_MS, timeoutMs)) : undefined)));
+    await Promise.all(workers.map((w) => w.finish(Math.min(DRAIN_MS, timeoutMs))));
   } finally {
     arrivals?.stop();
     clearInterval(watchdog);

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { systemCode } from '../errors.js';
+import type { LoadWorker } from './load-worker.js';
 import type { Pattern } from './pattern.js';
 import type { ErrorKind, Stats } from './stats.js';
 
@@ -26,7 +27,7 @@ export interface LoadContext {
  * whenever the socket takes more). A failure is counted by kind and ends the connection; it is
  * not replaced.
  */
-export abstract class VerifiedConnection {
+export abstract class VerifiedConnection implements LoadWorker {
   protected readonly ctx: LoadContext;
   protected readonly socket: net.Socket;
   protected readonly start: number;

@@ -75,6 +75,17 @@ test('pingpong with --pipeline 8 and --messages stops after the count, error-fre
   assert.ok(result.durationS < 30);
 });
 
+test('connect mode with a rate: arrivals paced by the clock, error-free', async (t) => {
+  const server = await startTestServer(t);
+  let opened = 0;
+  server.on('open', () => opened++);
+  const result = await runBench({ ...QUICK, port: server.address.port, mode: 'connect', rate: 20, durationMs: 1000, connections: 8 });
+  assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  // 20 a second for a second: paced, not as fast as the server allows (thousands).
+  assert.ok(result.messages >= 5 && result.messages <= 40, `${result.messages} arrivals`);
+  assert.ok(opened <= 60, `${opened} connections opened in all`);
+});
+
 test('echoes split into tiny separate writes are handled', async (t) => {
   const port = await faultyServer(t, (socket) => {
     socket.on('data', (chunk: Buffer) => {

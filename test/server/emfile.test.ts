@@ -69,5 +69,6 @@ for (const mode of ['event', 'fork'] as const) {
     fresh.destroy();
     assert.equal(server.child.exitCode, null);
     assert.doesNotMatch(server.lines.join('\n'), /Unhandled|at .*\(node:/);
+    t.diagnostic(`server log: ${server.lines.filter((line) => / warning /.test(line)).slice(0, 3).join(' | ') || '(no warning)'}`);
   });
 }

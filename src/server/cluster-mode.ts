@@ -2,12 +2,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ListenError } from '../errors.js';
 import { formatAddress } from '../options.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
 import type { EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './echo-server.js';
-import { listenOn } from './listen.js';
+import { listenOn, listeningAddress } from './listen.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
@@ -70,9 +69,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   get address(): EchoServerAddress {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new ListenError('The server is not listening');
-    return { host: address.address, port: address.port, family: address.family };
+    return listeningAddress(this.#server);
   }
 
   get url(): string {

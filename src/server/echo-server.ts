@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
-import { ListenError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { DEFAULT_PORT, checkChoice, checkInteger, checkPort, formatAddress } from '../options.js';
 import { BALANCES, ClusterEchoServer, type Balance } from './cluster-mode.js';
-import { listenOn } from './listen.js';
+import { listenOn, listeningAddress } from './listen.js';
 import type { ConnectionClose, ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
@@ -134,9 +134,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 
   /** Where the server listens, with the real port when 0 was asked. */
   get address(): EchoServerAddress {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new ListenError('The server is not listening');
-    return { host: address.address, port: address.port, family: address.family };
+    return listeningAddress(this.#server);
   }
 
   /** `HOST:PORT`, IPv6 hosts in brackets. */

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
+import type { EchoServerAddress } from './echo-server.js';
 import { formatAddress } from '../options.js';
 
 /** Binds and listens; rejects with a coded error (`EADDRINUSE`, `EACCES`, ...) naming the address. */
@@ -37,4 +38,11 @@ function listenError(err: Error, host: string | undefined, port: number): Error 
     default:
       return new ListenError(`Cannot listen on ${where}: ${err.message}`, { cause: err });
   }
+}
+
+/** Where a listening server is, with the real port when 0 was asked. */
+export function listeningAddress(server: net.Server): EchoServerAddress {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new ListenError('The server is not listening');
+  return { host: address.address, port: address.port, family: address.family };
 }

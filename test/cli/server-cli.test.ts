@@ -6,7 +6,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { CLI, runCli, spawnServer } from '../helpers/cli.js';
-import { closedByPeer, connectTo, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, endWithEcho, readExactly } from '../helpers/echo.js';
 import { within } from '../helpers/timeout.js';
 
 const BAD_VALUES: Array<[string, string[]]> = [
@@ -100,9 +100,7 @@ test('IPv6 addresses are shown in brackets', async (t) => {
 test('logs one line when a connection opens and one when it closes', async (t) => {
   const server = await spawnServer(t);
   const socket = await connectTo(server.port);
-  const received = readAll(socket);
-  socket.end(randomBytes(1000));
-  await within(received, 5000, 'echo');
+  await endWithEcho(socket, randomBytes(1000), 5000, 'echo');
   await server.waitForLine(/ open #1 127\.0\.0\.1:\d+$/);
   await server.waitForLine(/ close #1 127\.0\.0\.1:\d+ bytes=1000 duration=[\d.]+ms reason=eof$/);
 });
@@ -122,9 +120,7 @@ test('a connection past --max-connections is logged as a reject, even with --qui
 test('--quiet silences the per-connection lines', async (t) => {
   const server = await spawnServer(t, ['--quiet']);
   const socket = await connectTo(server.port);
-  const received = readAll(socket);
-  socket.end('hi');
-  await within(received, 5000, 'echo');
+  await endWithEcho(socket, 'hi', 5000, 'echo');
   const exited = once(server.child, 'exit');
   server.child.kill('SIGTERM');
   await within(exited, 5000, 'exit');
@@ -143,9 +139,7 @@ for (const mode of ['event', 'fork'] as const) {
     await server.waitForLine(/received SIGTERM/);
     await assert.rejects(connectTo(server.port), { code: 'ECONNREFUSED' });
     const data = randomBytes(100_000);
-    const received = readAll(socket);
-    socket.end(data);
-    assert.ok((await within(received, 5000, 'echo during the drain')).equals(data));
+    assert.ok((await endWithEcho(socket, data, 5000, 'echo during the drain')).equals(data));
     const [code] = await within(exited, 5000, 'server exit after the last connection');
     assert.equal(code, 0);
   });

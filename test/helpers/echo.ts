@@ -25,9 +25,7 @@ export function readAll(socket: net.Socket): Promise<Buffer> {
 export async function echoOf(port: number, data: Buffer, timeoutMs = 20_000): Promise<Buffer> {
   const socket = await connectTo(port);
   try {
-    const received = readAll(socket);
-    socket.end(data);
-    return await within(received, timeoutMs, `echo of ${data.length} bytes`);
+    return await endWithEcho(socket, data, timeoutMs, `echo of ${data.length} bytes`);
   } finally {
     socket.destroy();
   }
@@ -80,4 +78,11 @@ export function closedByPeer(socket: net.Socket): Promise<void> {
     socket.once('close', () => resolve());
     socket.resume();
   });
+}
+
+/** Sends `data` with our FIN (a half-close) and resolves with everything echoed before the server's FIN. */
+export function endWithEcho(socket: net.Socket, data: Buffer | string, timeoutMs: number, what: string): Promise<Buffer> {
+  const received = readAll(socket);
+  socket.end(data);
+  return within(received, timeoutMs, what);
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
-import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly } from '../helpers/echo.js';
 import { childrenOf, isRunning } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -56,9 +56,7 @@ test('cluster: a killed worker is replaced; its client sees a close; the others 
   await within(Promise.all(gone), 5000, "the dead worker's clients see the close");
   for (const socket of survivors) {
     const data = randomBytes(100_000);
-    const received = readAll(socket);
-    socket.end(data);
-    assert.ok((await within(received, 10_000, 'a survivor echoes')).equals(data));
+    assert.ok((await endWithEcho(socket, data, 10_000, 'a survivor echoes')).equals(data));
   }
   await until(() => server.childPids.length === 2 && !server.childPids.includes(victimPid), 10_000, 'a replacement worker');
   assert.ok(closed.some((info) => info.pid === victimPid && info.reason === 'child-exit'));
@@ -97,9 +95,7 @@ test('cluster CLI: one ready line once every worker listens; SIGTERM drains and 
   server.child.kill('SIGTERM');
   await server.waitForLine(/received SIGTERM/);
   const data = randomBytes(10_000);
-  const received = readAll(socket);
-  socket.end(data);
-  assert.ok((await within(received, 5000, 'echo during the drain')).equals(data));
+  assert.ok((await endWithEcho(socket, data, 5000, 'echo during the drain')).equals(data));
   const [code] = await within(exited, 10_000, 'primary exit');
   assert.equal(code, 0);
   for (const pid of workers) await until(() => !isRunning(pid), 5000, `worker ${pid} gone`);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, EchoServerOptions } from '../../src/index.js';
-import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, endWithEcho, readAll, readExactly } from '../helpers/echo.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
@@ -101,9 +101,7 @@ export function echoSuite({ server: serverOptions, concurrentClients }: SuiteOpt
     await within(once(rude, 'close'), 5000, 'rude client closed');
 
     const second = randomBytes(50_000);
-    const received = readAll(steady);
-    steady.end(second);
-    assert.ok((await within(received, 10_000, 'steady echo after the reset')).equals(second));
+    assert.ok((await endWithEcho(steady, second, 10_000, 'steady echo after the reset')).equals(second));
     // And a newcomer is served.
     const fresh = randomBytes(1234);
     assert.ok((await echoOf(port, fresh)).equals(fresh));
@@ -135,9 +133,7 @@ export function echoSuite({ server: serverOptions, concurrentClients }: SuiteOpt
     await assert.rejects(connectTo(port), { code: 'ECONNREFUSED' });
     // ...but the open connection still echoes until it is done.
     const bye = randomBytes(10_000);
-    const received = readAll(socket);
-    socket.end(bye);
-    assert.ok((await within(received, 5000, 'echo during drain')).equals(bye));
+    assert.ok((await endWithEcho(socket, bye, 5000, 'echo during drain')).equals(bye));
     await within(closing, 5000, 'close() after the last connection');
   });
 

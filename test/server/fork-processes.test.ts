@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
-import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly } from '../helpers/echo.js';
 import { childrenOf, isRunning, rssBytes } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -51,9 +51,7 @@ test('killing one child closes only its client; the others keep echoing', async 
   await within(victimGone, 5000, "the killed child's client sees the close");
   for (const socket of [a, c]) {
     const data = randomBytes(200_000);
-    const received = readAll(socket);
-    socket.end(data);
-    assert.ok((await within(received, 10_000, 'echo from a surviving child')).equals(data));
+    assert.ok((await endWithEcho(socket, data, 10_000, 'echo from a surviving child')).equals(data));
   }
   await until(() => closed.length === 3, 5000, 'three close events');
   const victimClose = closed.find((info) => info.pid === victimPid);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionReject } from '../../src/index.js';
-import { closedByPeer, connectTo, echoOf, readAll, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly } from '../helpers/echo.js';
 import { startTestServer } from '../helpers/server.js';
 import { cpuSeconds } from '../helpers/process.js';
 import { until, within } from '../helpers/timeout.js';
@@ -88,9 +88,7 @@ test('an idle-timeout of 0 (the default) never closes a quiet connection', async
   const socket = await connectTo(server.address.port);
   t.after(() => socket.destroy());
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const received = readAll(socket);
-  socket.end('late');
-  assert.equal((await within(received, 5000, 'late echo')).toString(), 'late');
+  assert.equal((await endWithEcho(socket, 'late', 5000, 'late echo')).toString(), 'late');
 });
 
 test('3000 simultaneous connects are all served, with zero resets (backlog 4096)', async (t) => {

@@ -1,19 +1,14 @@
 // The live progress line: drawn on stderr when it is a terminal (a real pseudo-terminal through
-// util-linux `script`), never when it is not.
+// helpers/pty.ts), never when it is not.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { CLI, collect, runCli } from '../helpers/cli.js';
+import { collect, runCli } from '../helpers/cli.js';
+import { noPty as skip, spawnCliOnPty } from '../helpers/pty.js';
 import { startTestServer } from '../helpers/server.js';
-
-const skip = spawnSync('script', ['--version']).status !== 0 && 'util-linux `script` is not installed';
 
 test('on a terminal, bench redraws a progress line on stderr about once a second', { skip }, async (t) => {
   const server = await startTestServer(t);
-  const command = [process.execPath, CLI, 'bench', '127.0.0.1', String(server.address.port), '-c', '2', '-d', '2.5', '--warmup', '0']
-    .map((word) => `'${word}'`)
-    .join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnCliOnPty(['bench', '127.0.0.1', String(server.address.port), '-c', '2', '-d', '2.5', '--warmup', '0']);
   const result = await collect(child, null, 20_000, 'bench on a pty');
   assert.equal(result.code, 0, result.stdout.toString());
   const screen = result.stdout.toString();

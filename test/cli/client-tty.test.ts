@@ -1,26 +1,15 @@
-// The interactive client, driven through a real pseudo-terminal: util-linux `script` allocates one
-// and runs the client on it, so stdin.isTTY is true and Ctrl-D / Ctrl-C go through the terminal's
-// line discipline exactly as they do for a person at a keyboard.
+// The interactive client, driven through a real pseudo-terminal (see helpers/pty.ts).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { CLI } from '../helpers/cli.js';
+import { noPty as skip, spawnCliOnPty } from '../helpers/pty.js';
 import { startTestServer } from '../helpers/server.js';
 import { within } from '../helpers/timeout.js';
 
-const hasScript = spawnSync('script', ['--version']).status === 0;
-const skip = !hasScript && 'util-linux `script` is not installed';
-
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", "'\\''")}'`;
-}
-
 /** The client on a pseudo-terminal; `screen` accumulates what the terminal shows. */
 function clientOnPty(t: TestContext, port: number) {
-  const command = [process.execPath, CLI, 'client', '127.0.0.1', String(port)].map(shellQuote).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnCliOnPty(['client', '127.0.0.1', String(port)]);
   t.after(() => child.kill('SIGKILL'));
   let screen = '';
   const watchers = new Set<{ check: () => boolean; resolve: () => void }>();

@@ -1,8 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type net from 'node:net';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
-import { isChildMessage, type SocketMessage } from './fork-protocol.js';
+import { isChildMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
 import { IdleWaiters } from './idle-waiters.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./fork-child.js', import.meta.url));
@@ -185,13 +185,20 @@ export class ForkDispatcher implements Dispatcher {
         this.#childOnExit(slot, null, null);
       }
     });
-    child.on('message', (message) => this.#childOnMessage(slot, message));
+    child.on('message', (message, handle) => this.#childOnMessage(slot, message, handle));
     child.once('exit', (code, signal) => this.#childOnExit(slot, code, signal));
   }
 
-  #childOnMessage(slot: Slot, message: unknown): void {
+  #childOnMessage(slot: Slot, message: unknown, handle: unknown): void {
     if (!isChildMessage(message)) return;
-    if (message.type === 'ready') {
+    if (message.type === 'warm-up') {
+      // The child's own loopback socket, never a client's: straight back to it, before any of its
+      // bytes can be read here (the child's peer writes only once it has the socket again).
+      if (handle instanceof net.Socket) {
+        handle.on('error', ignoreError);
+        slot.child.send({ type: 'warm-up' } satisfies WarmUpMessage, handle, { keepOpen: false }, (err) => err && handle.destroy());
+      }
+    } else if (message.type === 'ready') {
       slot.ready = true;
       this.#startFailures = 0;
       if (slot.client !== undefined) this.#handOff(slot);

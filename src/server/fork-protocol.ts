@@ -2,6 +2,14 @@ import type { EchoResult } from './echo-connection.js';
 
 // The messages between the fork-mode parent and each child, over the IPC channel.
 
+/**
+ * Both ways, with a socket handle: the child's own loopback warm-up socket, sent to the parent and
+ * straight back, so that receiving a socket over IPC has run once before a client's does.
+ */
+export interface WarmUpMessage {
+  type: 'warm-up';
+}
+
 /** Child to parent: listening for its connection. */
 export interface ReadyMessage {
   type: 'ready';
@@ -18,9 +26,9 @@ export interface SocketMessage {
   type: 'socket';
 }
 
-export type ChildMessage = ReadyMessage | ClosedMessage;
+export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage;
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === 'object' && value !== null && 'type' in value &&
-    (value.type === 'ready' || value.type === 'closed');
+    (value.type === 'ready' || value.type === 'closed' || value.type === 'warm-up');
 }

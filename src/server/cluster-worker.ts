@@ -28,9 +28,6 @@ const dispatcher = new EventDispatcher(
 function serve(socket: net.Socket): void {
   const { remoteAddress, remotePort } = socket;
   socket.on('error', () => {});
-  // Sockets received over IPC, or accepted by a server received over IPC, are created with
-  // allowHalfOpen false: fix it before any I/O.
-  socket.allowHalfOpen = true;
   if (remoteAddress === undefined || remotePort === undefined || draining) {
     socket.destroy();
     return;

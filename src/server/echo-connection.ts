@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { systemCode } from '../errors.js';
+import { adoptWithOnread } from './adopt-socket.js';
 
 /**
  * Why a connection ended:
@@ -43,45 +44,71 @@ interface EchoState {
 
 type EchoSocket = net.Socket & { [kEcho]: EchoState };
 
+/** Every connection reads into this one buffer: a read is copied out before anything else runs. */
+const READ_BUFFER = Buffer.allocUnsafe(65_536);
+
 /**
  * Echoes everything `socket` sends back to it, byte for byte, until the client is done, then
- * calls `done` once with what happened. The socket must have been created with
- * `allowHalfOpen: true` (or have it set before any I/O): on the client's FIN the echo of what is
- * still queued completes and only then does this side end.
+ * calls `done` once with what happened. Returns the socket that serves the connection: a new one
+ * reading into a shared buffer when `socket` had not been read yet (see adopt-socket.ts), else
+ * `socket` itself. The connection must be half-open capable: on the client's FIN the echo of what
+ * is still queued completes and only then does this side end.
  *
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
  * does not read), reading stops until `'drain'`.
  */
-export function echoConnection(socket: net.Socket, done: EchoDone, idleTimeoutMs = 0): void {
-  const echoSocket = socket as EchoSocket;
+export function echoConnection(socket: net.Socket, done: EchoDone, idleTimeoutMs = 0): net.Socket {
+  const adopted = adoptWithOnread(socket, { buffer: READ_BUFFER, callback: socketOnRead }, true);
+  const echoSocket = (adopted ?? socket) as EchoSocket;
   echoSocket[kEcho] = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done };
   // An 'error' listener before any I/O: without one, a single client's reset takes the process down.
-  socket.on('error', socketOnError);
-  socket.on('data', socketOnData);
-  socket.on('drain', socketOnDrain);
-  socket.on('end', socketOnEnd);
-  socket.on('close', socketOnClose);
+  echoSocket.on('error', socketOnError);
+  if (adopted === undefined) {
+    // Sockets received over IPC are created with allowHalfOpen false: set before any I/O, so that
+    // the client's FIN does not end our side while echoes are still queued.
+    socket.allowHalfOpen = true;
+    socket.on('data', socketOnData);
+  }
+  echoSocket.on('drain', socketOnDrain);
+  echoSocket.on('end', socketOnEnd);
+  echoSocket.on('close', socketOnClose);
   // Echo traffic is many small request/response exchanges: Nagle plus delayed ACK would stall each
   // partial segment for up to 40 ms.
-  socket.setNoDelay(true);
+  echoSocket.setNoDelay(true);
   if (idleTimeoutMs > 0) {
     // Node re-arms this timer on every read and write, at no cost per chunk to us.
-    socket.setTimeout(idleTimeoutMs);
-    socket.on('timeout', socketOnTimeout);
+    echoSocket.setTimeout(idleTimeoutMs);
+    echoSocket.on('timeout', socketOnTimeout);
   }
-  socket.resume();
+  echoSocket.resume();
+  return echoSocket;
 }
 
 /** Node reads at most this much at once: a read this long means more was waiting (a bulk sender). */
 const FULL_READ = 65_536;
 
+/** The `onread` path: `length` bytes have arrived in READ_BUFFER. Returning false pauses reading. */
+function socketOnRead(this: net.Socket, length: number): boolean {
+  // A copy, because READ_BUFFER is shared by every connection and a write can keep its data until
+  // the kernel takes it. Below 4 KiB it comes out of Node's buffer pool, so this is cheaper than
+  // the 64 KiB allocation per read it replaces.
+  const chunk = Buffer.allocUnsafe(length);
+  READ_BUFFER.copy(chunk, 0, 0, length);
+  return echoChunk(this, chunk);
+}
+
 function socketOnData(this: net.Socket, chunk: Buffer): void {
+  if (!echoChunk(this, chunk)) this.pause();
+}
+
+/** Writes one chunk back; false when the kernel is full and reading should pause until 'drain'. */
+function echoChunk(socket: net.Socket, chunk: Buffer): boolean {
   // TCP_NODELAY suits request/response traffic, but under a bulk stream each 64 KiB echo would
   // leave a tiny tail segment of its own (loopback MSS is just under 64 KiB); Nagle merges those
   // tails into the next write. Measured: stream c=4 64 KiB went from 0.85x to 1.2x the plain
   // server. setNoDelay is a no-op in JavaScript once it is off.
-  if (chunk.length >= FULL_READ) this.setNoDelay(false);
-  if (!this.write(chunk)) this.pause();
+  if (chunk.length >= FULL_READ) socket.setNoDelay(false);
+  return socket.write(chunk);
 }
 
 function socketOnDrain(this: net.Socket): void {

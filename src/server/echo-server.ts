@@ -124,8 +124,10 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       : new EventDispatcher(hooks, { idleTimeoutMs: options.idleTimeoutMs });
     this.#server = net.createServer({
       allowHalfOpen: true,
-      // In fork mode the parent must never read: whatever it read would never reach the child.
-      pauseOnConnect: options.mode === 'fork',
+      // In fork mode the parent must never read: whatever it read would never reach the child. In
+      // event mode echoConnection moves each socket to one that reads into a shared buffer, and a
+      // socket that has not started reading needs no stop first.
+      pauseOnConnect: true,
       // No server-wide noDelay: echoConnection sets it on each socket in whichever process
       // serves it; setting it here as well would cost a second system call per connection.
     });

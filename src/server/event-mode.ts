@@ -20,10 +20,9 @@ export class EventDispatcher implements Dispatcher {
   }
 
   dispatch(socket: net.Socket, info: ConnectionOpen): void {
-    this.#sockets.add(socket);
     this.#hooks.open(info);
-    echoConnection(socket, (result: EchoResult) => {
-      this.#sockets.delete(socket);
+    const served = echoConnection(socket, (result: EchoResult) => {
+      this.#sockets.delete(served);
       const close: ConnectionClose = result as ConnectionClose;
       // The result becomes the event: one object per connection, not a copy of two.
       close.id = info.id;
@@ -33,6 +32,7 @@ export class EventDispatcher implements Dispatcher {
       this.#hooks.close(close);
       if (this.#sockets.size === 0) this.#idle.wake();
     }, this.#idleTimeoutMs);
+    this.#sockets.add(served);
   }
 
   idle(): Promise<void> {

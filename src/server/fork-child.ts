@@ -61,7 +61,6 @@ function warmUp(ready: () => void): void {
 function childOnMessage(message: unknown, handle: unknown): void {
   if (!(handle instanceof net.Socket)) return;
   if (isMessage(message, 'warm-up')) {
-    handle.allowHalfOpen = true;
     echoConnection(handle, () => {});
     // Only now may the peer write: until the socket is back here, the parent holds it.
     warmUpPeer?.write('w');
@@ -70,11 +69,7 @@ function childOnMessage(message: unknown, handle: unknown): void {
   if (!isMessage(message, 'socket')) return;
   // One client per process, as in the classic design.
   process.off('message', childOnMessage);
-  const socket = handle;
-  // A socket received over IPC is created with allowHalfOpen false: set it before any I/O so that
-  // the client's FIN does not end our side while echoes are still queued.
-  socket.allowHalfOpen = true;
-  echoConnection(socket, childOnEchoDone, idleTimeoutMs);
+  echoConnection(handle, childOnEchoDone, idleTimeoutMs);
 }
 
 function childOnEchoDone(result: EchoResult): void {

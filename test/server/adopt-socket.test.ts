@@ -1,0 +1,108 @@
+// Moving an accepted socket to one that reads into a caller's buffer (src/server/adopt-socket.ts),
+// and the shared read buffer of the echo under load: every connection must still get exactly its
+// own bytes back while some of its echoes wait in the kernel.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { adoptWithOnread } from '../../src/server/adopt-socket.js';
+import { connectTo, endWithEcho, readAll } from '../helpers/echo.js';
+import { startTestServer } from '../helpers/server.js';
+import { within } from '../helpers/timeout.js';
+
+async function listening(t: TestContext, options: net.ServerOpts): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer(options);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+/** Adopts each accepted socket and collects what it reads through onread, until the client's FIN. */
+function collectThroughOnread(server: net.Server): Promise<{ adopted: net.Socket | undefined; received: Promise<Buffer> }> {
+  return new Promise((resolve) => {
+    server.once('connection', (socket) => {
+      const buffer = Buffer.alloc(1024);
+      const chunks: Buffer[] = [];
+      const adopted = adoptWithOnread(socket, {
+        buffer,
+        callback: (length) => {
+          chunks.push(Buffer.from(buffer.subarray(0, length)));
+          return true;
+        },
+      }, true);
+      const received = adopted === undefined
+        ? Promise.resolve(Buffer.alloc(0))
+        : once(adopted, 'end').then(() => Buffer.concat(chunks));
+      resolve({ adopted, received });
+    });
+  });
+}
+
+test('a paused accepted socket is adopted: every byte arrives through onread, and the server no longer counts the shell', async (t) => {
+  const { server, port } = await listening(t, { pauseOnConnect: true });
+  const accepted = collectThroughOnread(server);
+  const client = await connectTo(port);
+  t.after(() => client.destroy());
+  const { adopted, received } = await accepted;
+  assert.ok(adopted, 'adopted');
+  t.after(() => adopted.destroy());
+  const data = randomBytes(200_000);
+  client.end(data);
+  assert.ok((await within(received, 10_000, 'onread data')).equals(data));
+  const count = await new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  assert.equal(count, 0);
+});
+
+test('a socket already reading (no pauseOnConnect) is adopted without losing the bytes the client sent at once', async (t) => {
+  const { server, port } = await listening(t, {});
+  const accepted = collectThroughOnread(server);
+  // The bytes are written before the server has even accepted.
+  const client = net.connect({ port, host: '127.0.0.1' });
+  t.after(() => client.destroy());
+  const data = randomBytes(50_000);
+  client.end(data);
+  const { adopted, received } = await accepted;
+  assert.ok(adopted, 'adopted');
+  t.after(() => adopted.destroy());
+  assert.ok((await within(received, 10_000, 'onread data')).equals(data));
+});
+
+test('a socket that has been read from is not adopted, and keeps working', async (t) => {
+  const { server, port } = await listening(t, { allowHalfOpen: true });
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = await connectTo(port);
+  t.after(() => client.destroy());
+  const socket = await accepted;
+  t.after(() => socket.destroy());
+  client.write('first');
+  const [first] = (await within(once(socket, 'data'), 5000, 'first read')) as [Buffer];
+  assert.equal(first.toString(), 'first');
+  assert.equal(adoptWithOnread(socket, { buffer: Buffer.alloc(16), callback: () => true }, true), undefined);
+  const rest = readAll(socket);
+  client.end('second');
+  assert.equal((await within(rest, 5000, 'the rest')).toString(), 'second');
+});
+
+test('the echo\'s shared read buffer: 8 clients that stall their reading each get exactly their own 8 MiB back', async (t) => {
+  const server = await startTestServer(t);
+  const clients = await Promise.all(Array.from({ length: 8 }, async () => {
+    const socket = await connectTo(server.address.port);
+    t.after(() => socket.destroy());
+    // Stalls long enough for the kernel's buffers to fill: the server's echoes then wait in its
+    // queue while other connections read into the same buffer.
+    let sinceStall = 0;
+    socket.on('data', (chunk: Buffer) => {
+      sinceStall += chunk.length;
+      if (sinceStall >= 2 * 1024 * 1024) {
+        sinceStall = 0;
+        socket.pause();
+        setTimeout(() => socket.resume(), 30);
+      }
+    });
+    return { socket, data: randomBytes(8 * 1024 * 1024) };
+  }));
+  const echoes = await Promise.all(clients.map(({ socket, data }) => endWithEcho(socket, data, 60_000, 'stalling reader echo')));
+  clients.forEach(({ data }, i) => assert.ok(echoes[i]?.equals(data), `client ${i} got someone else's bytes or lost some`));
+});

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
@@ -124,12 +125,30 @@ test('no child outlives a parent killed with SIGKILL', async (t) => {
   for (const pid of [...pids, ...children]) await until(() => !isRunning(pid), 5000, `child ${pid} to exit after its parent`);
 });
 
+/** Sockets of every kind (TCP, Unix, IPC channels) this process has open. */
+function openSockets(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 test('spares: at idle the server has exactly --spare children, ready', async (t) => {
+  const socketsBefore = openSockets();
   const server = await startTestServer(t, { mode: 'fork', spare: 3 });
+  let opened = 0;
+  server.on('open', () => opened++);
   await until(() => server.sparePids.length === 3, 10_000, 'three ready spares');
   assert.equal(server.childPids.length, 3);
   assert.deepEqual(childrenOf(process.pid).sort(), [...server.childPids].sort());
   assert.equal(server.connections, 0);
+  // Each spare's warm-up sent a loopback socket of its own through the parent and back: it is
+  // no connection, and the parent keeps nothing of it, only the listener and one IPC channel per child.
+  assert.equal(opened, 0);
+  await until(() => openSockets() - socketsBefore === 1 + 3, 5000, `the parent's sockets: listener + 3 IPC channels (now ${openSockets() - socketsBefore})`);
 });
 
 test('spares: every client gets a fresh process; no pid serves twice', async (t) => {

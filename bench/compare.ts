@@ -2,7 +2,8 @@
 // driven by `tcpecho bench` on the same workloads, alternating over several rounds; prints a table
 // of medians with each one's ratio to the plain server and writes it to bench/results.md.
 //
-//   npm run bench:compare -- [--rounds 3] [--duration 5] [--idle 10000] [--no-loadgen]
+//   npm run bench:compare -- [--rounds 3] [--duration 4] [--idle 10000] [--no-loadgen]
+//                            [--only 'tcpecho event,tcpecho fork']   (the plain server always runs)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     idle: { type: 'string', default: '10000' },
     'no-loadgen': { type: 'boolean', default: false },
+    only: { type: 'string' },
     out: { type: 'string', default: `${ROOT}bench/results.md` },
   },
 });
@@ -123,7 +125,14 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
         for (const workload of WORKLOADS) {
           process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name}\n`);
           const result = bench(server.port, workload.args);
-          for (const [metric, pick] of Object.entries(workload.metrics)) record(samples, `${spec.name}|${workload.name}|${metric}`, pick(result));
+          const figures: string[] = [];
+          for (const [metric, pick] of Object.entries(workload.metrics)) {
+            record(samples, `${spec.name}|${workload.name}|${metric}`, pick(result));
+            figures.push(`${fmt(pick(result))} ${metric}`);
+          }
+          // Every run's figures in the log: an outlier behind a median can be seen there.
+          process.stderr.write(`    ${figures.join(', ')}
+`);
         }
         if (spec.idle && IDLE > 0) {
           process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE} idle connections\n`);
@@ -215,10 +224,17 @@ async function main(): Promise<void> {
     tcpechoServer('cluster', ['--workers', '1'], '1 worker'),
   ];
   for (const extra of [refechoServer(), socatServer()]) if (extra) servers.push(extra);
+  if (values.only !== undefined) {
+    const wanted = new Set(values.only.split(',').map((name) => name.trim()));
+    const unknown = [...wanted].filter((name) => !servers.some((spec) => spec.name === name));
+    if (unknown.length > 0) throw new Error(`--only: no server named ${unknown.join(', ')} (have: ${servers.map((spec) => spec.name).join(', ')})`);
+    // The plain server is the baseline of every ratio.
+    servers.splice(0, servers.length, ...servers.filter((spec) => spec === plainServer || wanted.has(spec.name)));
+  }
 
   const started = Date.now();
   const samples = await compareServers(servers);
-  const children = await forkChildFigures();
+  const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
   if (!values['no-loadgen']) {
     try {
@@ -243,9 +259,7 @@ async function main(): Promise<void> {
     '',
     'A process per connection (fork modes, socat) makes 10,000 idle connections 10,000 processes: those rows are n/a.',
     '',
-    '## Fork mode children',
-    '',
-    children,
+    ...(children ? ['## Fork mode children', '', children] : []),
     ...(generators
       ? ['', '## The load generator against the C one (`../shared/bench/loadgen`), both driving `refecho`', '', generators]
       : []),

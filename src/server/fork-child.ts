@@ -8,8 +8,11 @@ import type { ClosedMessage, ReadyMessage, WarmUpMessage } from './fork-protocol
 /** The warm-up gives up after this long and the child is ready all the same. */
 const WARM_UP_LIMIT_MS = 2000;
 
-/** The warm-up's loopback peer, waiting for its socket to come back from the parent. */
+/** The warm-up's two ends: our accepted side (playing the client), and the socket the parent sent. */
 let warmUpPeer: net.Socket | undefined;
+let warmUpSocket: net.Socket | undefined;
+/** Ends the warm-up, whichever way it went; undefined once it has ended. */
+let finishWarmUp: (() => void) | undefined;
 
 // The parent decides when children stop. A Ctrl-C in a terminal reaches the whole process group,
 // and the parent lets connections drain before it ends its children.
@@ -21,52 +24,63 @@ process.on('message', childOnMessage);
 warmUp(() => send({ type: 'ready' } satisfies ReadyMessage));
 
 /**
- * Runs, once, everything a client's connection will run before saying we are ready: a loopback
- * connection to ourselves whose socket goes to the parent and straight back over IPC (the parent
- * never reads it), then one echo on it. A child serves one client, so without this every client's
- * first bytes would pay for compiling those paths: measured here, ~3.4 ms for a first socket
- * received over IPC, ~0.7 ms once the path has run. If anything fails we are ready all the same.
+ * Runs, once, everything a client's connection will run before saying we are ready: the parent
+ * connects to a loopback port of ours and sends us that socket over IPC, as it will send the
+ * client's; then one echo on it, our accepted side playing the client. A child serves one client,
+ * so without this every client's first bytes would pay for compiling those paths: measured here,
+ * ~3.4 ms for a first socket received over IPC, ~0.7 ms once the path has run. If anything fails
+ * we are ready all the same.
  */
 function warmUp(ready: () => void): void {
   let finished = false;
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    finishWarmUp = undefined;
     clearTimeout(limit);
     warmUpPeer?.destroy();
-    warmUpPeer = undefined;
+    warmUpSocket?.destroy();
+    warmUpPeer = warmUpSocket = undefined;
     server.close();
     ready();
   };
+  finishWarmUp = finish;
   const limit = setTimeout(finish, WARM_UP_LIMIT_MS);
   const server = net.createServer({ allowHalfOpen: true }, (peer) => {
-    // The client's side of the warm-up: it writes once its socket is back (see childOnMessage).
+    // One connection only: the parent's. It plays the client, and writes once the parent's socket
+    // has reached us (see childOnMessage).
+    server.close();
     warmUpPeer = peer;
     peer.on('error', finish);
     peer.once('data', () => peer.end());
     peer.once('end', finish);
+    startWarmUpEcho();
   });
   server.on('error', finish);
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as net.AddressInfo;
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.on('error', finish);
-    socket.once('connect', () => {
-      if (process.send === undefined) return finish();
-      process.send({ type: 'warm-up' } satisfies WarmUpMessage, socket, { keepOpen: false }, (err) => err && finish());
-    });
+    if (process.send === undefined) return finish();
+    process.send({ type: 'warm-up', port } satisfies WarmUpMessage, undefined, {}, (err) => err && finish());
   });
 }
 
+/** Once both ends are here (they arrive in either order), our side sends the byte to echo. */
+function startWarmUpEcho(): void {
+  // Only then may our side write: until the socket is here, the parent holds it.
+  if (warmUpPeer !== undefined && warmUpSocket !== undefined) warmUpPeer.write('w');
+}
+
 function childOnMessage(message: unknown, handle: unknown): void {
-  if (!(handle instanceof net.Socket)) return;
   if (isMessage(message, 'warm-up')) {
-    echoConnection(handle, () => {});
-    // Only now may the peer write: until the socket is back here, the parent holds it.
-    warmUpPeer?.write('w');
+    if (!(handle instanceof net.Socket) || finishWarmUp === undefined) {
+      if (handle instanceof net.Socket) handle.destroy();
+      return finishWarmUp?.();
+    }
+    warmUpSocket = echoConnection(handle, () => {});
+    startWarmUpEcho();
     return;
   }
-  if (!isMessage(message, 'socket')) return;
+  if (!isMessage(message, 'socket') || !(handle instanceof net.Socket)) return;
   // One client per process, as in the classic design.
   process.off('message', childOnMessage);
   echoConnection(handle, childOnEchoDone, idleTimeoutMs);

@@ -185,19 +185,14 @@ export class ForkDispatcher implements Dispatcher {
         this.#childOnExit(slot, null, null);
       }
     });
-    child.on('message', (message, handle) => this.#childOnMessage(slot, message, handle));
+    child.on('message', (message) => this.#childOnMessage(slot, message));
     child.once('exit', (code, signal) => this.#childOnExit(slot, code, signal));
   }
 
-  #childOnMessage(slot: Slot, message: unknown, handle: unknown): void {
+  #childOnMessage(slot: Slot, message: unknown): void {
     if (!isChildMessage(message)) return;
     if (message.type === 'warm-up') {
-      // The child's own loopback socket, never a client's: straight back to it, before any of its
-      // bytes can be read here (the child's peer writes only once it has the socket again).
-      if (handle instanceof net.Socket) {
-        handle.on('error', ignoreError);
-        slot.child.send({ type: 'warm-up' } satisfies WarmUpMessage, handle, { keepOpen: false }, (err) => err && handle.destroy());
-      }
+      if (Number.isInteger(message.port) && message.port > 0 && message.port < 65_536) this.#warmUp(slot.child, message.port);
     } else if (message.type === 'ready') {
       slot.ready = true;
       this.#startFailures = 0;
@@ -207,6 +202,29 @@ export class ForkDispatcher implements Dispatcher {
       slot.reported = true;
       this.#hooks.close({ ...slot.client.info, ...message.result });
     }
+  }
+
+  /**
+   * The child's warm-up: connect to the loopback port it listens on and send it that socket, the
+   * way a client's socket will go. The parent never reads it (the child's side writes only once it
+   * has the socket), and only ever sends sockets, never receives one: out of descriptors, a Node
+   * process that receives one answers NACK, and repeated NACKs trip an assertion inside Node's
+   * child_process in the sender (seen under `ulimit -n 64`).
+   */
+  #warmUp(child: ChildProcess, port: number): void {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const skip = (): void => {
+      socket.destroy();
+      // Without a socket the child stops warming up and says it is ready.
+      if (child.connected) child.send({ type: 'warm-up', port } satisfies WarmUpMessage, ignoreError);
+    };
+    socket.once('error', skip);
+    socket.once('connect', () => {
+      socket.off('error', skip);
+      socket.on('error', ignoreError);
+      if (!child.connected) return void socket.destroy();
+      child.send({ type: 'warm-up', port } satisfies WarmUpMessage, socket, { keepOpen: false }, (err) => err && socket.destroy());
+    });
   }
 
   #handOff(slot: Slot): void {

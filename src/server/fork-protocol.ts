@@ -3,11 +3,13 @@ import type { EchoResult } from './echo-connection.js';
 // The messages between the fork-mode parent and each child, over the IPC channel.
 
 /**
- * Both ways, with a socket handle: the child's own loopback warm-up socket, sent to the parent and
- * straight back, so that receiving a socket over IPC has run once before a client's does.
+ * Child to parent: the child listens on this loopback port for its warm-up. Parent to child: the
+ * same, with the socket the parent connected to that port as the handle (none if it could not
+ * connect), so that receiving a socket over IPC has run once before a client's does.
  */
 export interface WarmUpMessage {
   type: 'warm-up';
+  port: number;
 }
 
 /** Child to parent: listening for its connection. */

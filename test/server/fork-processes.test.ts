@@ -145,8 +145,8 @@ test('spares: at idle the server has exactly --spare children, ready', async (t)
   assert.equal(server.childPids.length, 3);
   assert.deepEqual(childrenOf(process.pid).sort(), [...server.childPids].sort());
   assert.equal(server.connections, 0);
-  // Each spare's warm-up sent a loopback socket of its own through the parent and back: it is
-  // no connection, and the parent keeps nothing of it, only the listener and one IPC channel per child.
+  // For each spare's warm-up the parent connected a socket to the child and sent it over: it is no
+  // connection, and the parent keeps nothing of it, only the listener and one IPC channel per child.
   assert.equal(opened, 0);
   await until(() => openSockets() - socketsBefore === 1 + 3, 5000, `the parent's sockets: listener + 3 IPC channels (now ${openSockets() - socketsBefore})`);
 });

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { once } from 'node:events';
+import type { TestContext } from 'node:test';
 import { within } from './timeout.js';
 
 /** A raw loopback connection (test-side, independent of the library's client). */
@@ -85,4 +86,20 @@ export function endWithEcho(socket: net.Socket, data: Buffer | string, timeoutMs
   const received = readAll(socket);
   socket.end(data);
   return within(received, timeoutMs, what);
+}
+
+/**
+ * `count` connections to `port`, each of which has echoed `greeting` once (in fork and cluster
+ * modes: its process has taken it over). Errors on them are ignored (a test may kill their
+ * server); they are destroyed when the test ends.
+ */
+export async function servedClients(t: TestContext, port: number, count: number, greeting: string): Promise<net.Socket[]> {
+  const sockets = await Promise.all(Array.from({ length: count }, () => connectTo(port)));
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  for (const socket of sockets) {
+    socket.on('error', () => {});
+    socket.write(greeting);
+    await within(readExactly(socket, Buffer.byteLength(greeting)), 10_000, 'first echo');
+  }
+  return sockets;
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
-import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly, servedClients } from '../helpers/echo.js';
 import { childrenOf, isRunning } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -38,13 +38,7 @@ test('cluster: a killed worker is replaced; its client sees a close; the others 
   const closed: ConnectionClose[] = [];
   server.on('open', (info) => opened.push(info));
   server.on('close', (info) => closed.push(info));
-  const sockets = await Promise.all(Array.from({ length: 4 }, () => connectTo(server.address.port)));
-  t.after(() => sockets.forEach((s) => s.destroy()));
-  for (const socket of sockets) {
-    socket.on('error', () => {});
-    socket.write('hi');
-    await within(readExactly(socket, 2), 10_000, 'first echo');
-  }
+  const sockets = await servedClients(t, server.address.port, 4, 'hi');
   const victimPid = opened[0]?.pid as number;
   // Which worker serves which client: the server sees the client's port as its remote port.
   const pidOf = (socket: (typeof sockets)[0]): number | undefined => opened.find((info) => info.remotePort === socket.localPort)?.pid;

@@ -6,7 +6,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ConnectionClose, ConnectionOpen } from '../../src/index.js';
 import { spawnServer } from '../helpers/cli.js';
-import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly } from '../helpers/echo.js';
+import { closedByPeer, connectTo, echoOf, endWithEcho, readExactly, servedClients } from '../helpers/echo.js';
 import { childrenOf, isRunning, rssBytes } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -37,13 +37,7 @@ test('killing one child closes only its client; the others keep echoing', async 
   const closed: ConnectionClose[] = [];
   server.on('open', (info) => opened.push(info));
   server.on('close', (info) => closed.push(info));
-  const sockets = await Promise.all(Array.from({ length: 3 }, () => connectTo(server.address.port)));
-  t.after(() => sockets.forEach((s) => s.destroy()));
-  for (const socket of sockets) {
-    socket.on('error', () => {});
-    socket.write('ping');
-    await within(readExactly(socket, 4), 10_000, 'first echo');
-  }
+  const sockets = await servedClients(t, server.address.port, 3, 'ping');
   const [a, victim, c] = sockets as [typeof sockets[0], typeof sockets[0], typeof sockets[0]];
   // The child serving `victim`: the server sees the client's port as its remote port.
   const victimPid = opened.find((info) => info.remotePort === victim.localPort)?.pid as number;
@@ -107,13 +101,7 @@ test('a child that dies before taking its connection does not leave the client h
 
 test('no child outlives a parent killed with SIGKILL', async (t) => {
   const server = await spawnServer(t, ['--mode', 'fork']);
-  const sockets = await Promise.all(Array.from({ length: 3 }, () => connectTo(server.port)));
-  t.after(() => sockets.forEach((s) => s.destroy()));
-  for (const socket of sockets) {
-    socket.on('error', () => {});
-    socket.write('ping');
-    await within(readExactly(socket, 4), 10_000, 'echo');
-  }
+  await servedClients(t, server.port, 3, 'ping');
   const pids = server.lines.flatMap((line) => /open #\d+ \S+ pid=(\d+)/.exec(line)?.[1] ?? []).map(Number);
   assert.equal(pids.length, 3);
   // Spares too: every child of the parent.

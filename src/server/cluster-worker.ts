@@ -2,7 +2,7 @@
 // sockets the primary hands over (round-robin) or by accepting on the listening socket the primary
 // shares with it. Every connection event goes to the primary, which logs and counts.
 import net from 'node:net';
-import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
+import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
 
@@ -45,11 +45,7 @@ async function drain(timeoutMs: number): Promise<void> {
   if (draining) return;
   draining = true;
   listening?.close();
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([dispatcher.idle(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-  clearTimeout(timer);
-  dispatcher.destroyAll();
-  await dispatcher.idle();
+  await drainDispatcher(dispatcher, timeoutMs);
   process.exit(0);
 }
 

@@ -44,3 +44,22 @@ export interface Dispatcher {
   /** Ends every connection now and releases every process; `idle()` resolves after. */
   destroyAll(): void;
 }
+
+/**
+ * The drain of every mode's connections once the listener is closed: let them finish for up to
+ * `timeoutMs`, then end the rest; resolves once none is left.
+ */
+export async function drainDispatcher(dispatcher: Dispatcher, timeoutMs: number): Promise<void> {
+  dispatcher.beginDrain?.();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  try {
+    await Promise.race([dispatcher.idle(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+  dispatcher.destroyAll();
+  await dispatcher.idle();
+}

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_PORT, checkChoice, checkInteger, checkPort, formatAddress } from '../options.js';
 import { BALANCES, ClusterEchoServer, type Balance } from './cluster-mode.js';
 import { listenOn, listeningAddress } from './listen.js';
-import type { ConnectionClose, ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
+import { drainDispatcher, type ConnectionClose, type ConnectionHooks, type ConnectionOpen, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
 
@@ -189,18 +189,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 
   async #drain(): Promise<void> {
     this.#server.close();
-    this.#dispatcher.beginDrain?.();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#drainTimeoutMs);
-    });
-    try {
-      await Promise.race([this.#dispatcher.idle(), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-    this.#dispatcher.destroyAll();
-    await this.#dispatcher.idle();
+    await drainDispatcher(this.#dispatcher, this.#drainTimeoutMs);
   }
 
   #serverOnConnection(socket: net.Socket): void {

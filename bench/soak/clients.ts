@@ -38,6 +38,20 @@ function fail(ctx: SoakContext, what: string): void {
   else ctx.counters.failures.length++;
 }
 
+/**
+ * Runs `session` on a new connection, again and again until the run stops; a failure (a connect
+ * error included) is counted as `what: message`, and the next session starts.
+ */
+async function repeatSessions(ctx: SoakContext, what: string, session: (socket: net.Socket) => Promise<void>): Promise<void> {
+  while (!ctx.stopped()) {
+    try {
+      await session(await connect(ctx));
+    } catch (err) {
+      fail(ctx, `${what}: ${(err as Error).message}`);
+    }
+  }
+}
+
 /** Sizes from 1 byte to 1 MiB, spread evenly on a log scale: most small, some large. */
 function randomSize(): number {
   return Math.max(1, Math.round(Math.exp(Math.random() * Math.log(MiB))));
@@ -91,124 +105,99 @@ function finish(socket: net.Socket): Promise<void> {
 }
 
 /** Ping-pong with random sizes, a few messages per connection, then a clean close. */
-export async function pingPongLoop(ctx: SoakContext): Promise<void> {
-  while (!ctx.stopped()) {
-    try {
-      const socket = await connect(ctx);
-      await pingPong(ctx, socket, ctx.pattern.randomStart(), Array.from({ length: 1 + Math.floor(Math.random() * 20) }, randomSize));
-      await finish(socket);
-    } catch (err) {
-      fail(ctx, `ping-pong: ${(err as Error).message}`);
-    }
-  }
+export function pingPongLoop(ctx: SoakContext): Promise<void> {
+  return repeatSessions(ctx, 'ping-pong', async (socket) => {
+    await pingPong(ctx, socket, ctx.pattern.randomStart(), Array.from({ length: 1 + Math.floor(Math.random() * 20) }, randomSize));
+    await finish(socket);
+  });
 }
 
 /** Streams 8 MiB in 64 KiB writes while reading the echo back, then half-closes. */
-export async function streamLoop(ctx: SoakContext): Promise<void> {
-  while (!ctx.stopped()) {
-    try {
-      const socket = await connect(ctx);
-      const start = ctx.pattern.randomStart();
-      const total = 8 * MiB;
-      await new Promise<void>((resolve, reject) => {
-        let sent = 0;
-        let received = 0;
-        const pump = (): void => {
-          while (sent < total) {
-            const n = Math.min(65_536, total - sent);
-            const more = socket.write(ctx.pattern.window(start, sent, n));
-            sent += n;
-            if (!more) return;
-          }
-          socket.end();
-        };
-        socket.on('drain', pump);
-        socket.on('data', (chunk: Buffer) => {
-          if (!ctx.pattern.matches(start, received, chunk)) return reject(new Error(`mismatch at stream byte ${received}`));
-          received += chunk.length;
-          ctx.counters.bytesVerified += chunk.length;
-        });
-        socket.once('end', () => {
-          if (received !== total) return reject(new Error(`server closed after ${received} of ${total} bytes`));
-          ctx.counters.messages++;
-          socket.destroy();
-          resolve();
-        });
-        socket.once('error', reject);
-        pump();
+export function streamLoop(ctx: SoakContext): Promise<void> {
+  return repeatSessions(ctx, 'stream', async (socket) => {
+    const start = ctx.pattern.randomStart();
+    const total = 8 * MiB;
+    await new Promise<void>((resolve, reject) => {
+      let sent = 0;
+      let received = 0;
+      const pump = (): void => {
+        while (sent < total) {
+          const n = Math.min(65_536, total - sent);
+          const more = socket.write(ctx.pattern.window(start, sent, n));
+          sent += n;
+          if (!more) return;
+        }
+        socket.end();
+      };
+      socket.on('drain', pump);
+      socket.on('data', (chunk: Buffer) => {
+        if (!ctx.pattern.matches(start, received, chunk)) return reject(new Error(`mismatch at stream byte ${received}`));
+        received += chunk.length;
+        ctx.counters.bytesVerified += chunk.length;
       });
-    } catch (err) {
-      fail(ctx, `stream: ${(err as Error).message}`);
-    }
-  }
+      socket.once('end', () => {
+        if (received !== total) return reject(new Error(`server closed after ${received} of ${total} bytes`));
+        ctx.counters.messages++;
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+      pump();
+    });
+  });
 }
 
 /** Connect, send a small message with the FIN (a half-close), check the echo, repeat. */
-export async function halfCloseLoop(ctx: SoakContext): Promise<void> {
-  while (!ctx.stopped()) {
-    try {
-      const socket = await connect(ctx);
-      const start = ctx.pattern.randomStart();
-      const size = 1 + Math.floor(Math.random() * 4096);
-      const echoed = await new Promise<number>((resolve, reject) => {
-        let received = 0;
-        socket.on('data', (chunk: Buffer) => {
-          if (!ctx.pattern.matches(start, received, chunk)) return reject(new Error('mismatch'));
-          received += chunk.length;
-        });
-        socket.once('end', () => resolve(received));
-        socket.once('error', reject);
-        socket.end(ctx.pattern.window(start, 0, size));
+export function halfCloseLoop(ctx: SoakContext): Promise<void> {
+  return repeatSessions(ctx, 'half-close', async (socket) => {
+    const start = ctx.pattern.randomStart();
+    const size = 1 + Math.floor(Math.random() * 4096);
+    const echoed = await new Promise<number>((resolve, reject) => {
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        if (!ctx.pattern.matches(start, received, chunk)) return reject(new Error('mismatch'));
+        received += chunk.length;
       });
-      socket.destroy();
-      if (echoed !== size) throw new Error(`echoed ${echoed} of ${size} bytes after the half-close`);
-      ctx.counters.messages++;
-      ctx.counters.bytesVerified += size;
-    } catch (err) {
-      fail(ctx, `half-close: ${(err as Error).message}`);
-    }
-  }
+      socket.once('end', () => resolve(received));
+      socket.once('error', reject);
+      socket.end(ctx.pattern.window(start, 0, size));
+    });
+    socket.destroy();
+    if (echoed !== size) throw new Error(`echoed ${echoed} of ${size} bytes after the half-close`);
+    ctx.counters.messages++;
+    ctx.counters.bytesVerified += size;
+  });
 }
 
 /** Connect, send, check, close: as fast as it goes (connection churn). */
-export async function churnLoop(ctx: SoakContext): Promise<void> {
-  while (!ctx.stopped()) {
-    try {
-      const socket = await connect(ctx);
-      await pingPong(ctx, socket, ctx.pattern.randomStart(), [64]);
-      await finish(socket);
-    } catch (err) {
-      fail(ctx, `churn: ${(err as Error).message}`);
-    }
-  }
+export function churnLoop(ctx: SoakContext): Promise<void> {
+  return repeatSessions(ctx, 'churn', async (socket) => {
+    await pingPong(ctx, socket, ctx.pattern.randomStart(), [64]);
+    await finish(socket);
+  });
 }
 
 /** Sends a burst, reads a little of the echo, then resets the connection mid-stream. */
-export async function resetLoop(ctx: SoakContext): Promise<void> {
-  while (!ctx.stopped()) {
-    try {
-      const socket = await connect(ctx);
-      socket.on('error', () => {});
-      const start = ctx.pattern.randomStart();
-      socket.write(ctx.pattern.window(start, 0, 256 * 1024));
-      await new Promise<void>((resolve) => {
-        let received = 0;
-        socket.on('data', (chunk: Buffer) => {
-          // What does come back before the reset must still be right.
-          if (!ctx.pattern.matches(start, received, chunk)) fail(ctx, 'reset client: mismatch before the reset');
-          received += chunk.length;
-          if (received >= 10_000) {
-            socket.resetAndDestroy();
-            resolve();
-          }
-        });
-        socket.once('close', () => resolve());
+export function resetLoop(ctx: SoakContext): Promise<void> {
+  return repeatSessions(ctx, 'reset', async (socket) => {
+    socket.on('error', () => {});
+    const start = ctx.pattern.randomStart();
+    socket.write(ctx.pattern.window(start, 0, 256 * 1024));
+    await new Promise<void>((resolve) => {
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        // What does come back before the reset must still be right.
+        if (!ctx.pattern.matches(start, received, chunk)) fail(ctx, 'reset client: mismatch before the reset');
+        received += chunk.length;
+        if (received >= 10_000) {
+          socket.resetAndDestroy();
+          resolve();
+        }
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    } catch (err) {
-      fail(ctx, `reset: ${(err as Error).message}`);
-    }
-  }
+      socket.once('close', () => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
 }
 
 /**

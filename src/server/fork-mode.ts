@@ -8,9 +8,9 @@ import { IdleWaiters } from './idle-waiters.js';
 const CHILD_ENTRY = fileURLToPath(new URL('./fork-child.js', import.meta.url));
 
 /**
- * No V8 flags for the children: measured here, `--max-semi-space-size=1`, `--single-threaded`,
- * `--lite-mode` and `--max-old-space-size=32` each left RSS within 1 MB and made the start slower
- * (README, "Fork mode processes"). An empty list also keeps the parent's flags out.
+ * No V8 flags for the children: measured here, none of those that trim memory moved a child's RSS
+ * by more than 1.5 MB (most of it is the node binary's pages), and most made the start slower
+ * (README, "Performance", fork mode). An empty list also keeps the parent's flags out.
  */
 export const CHILD_EXEC_ARGV: string[] = [];
 

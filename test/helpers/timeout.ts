@@ -15,10 +15,11 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
  * Polls `check` until it returns true, at most `ms`. For state only the OS can tell (a process
  * gone, a count of descriptors), where there is no event to wait on.
  */
-export async function until(check: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 20): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, ms: number, what: string | (() => string), everyMs = 20): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    // `what` as a function describes the state at the deadline, not at the call.
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }

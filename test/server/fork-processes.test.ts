@@ -113,15 +113,23 @@ test('no child outlives a parent killed with SIGKILL', async (t) => {
   for (const pid of [...pids, ...children]) await until(() => !isRunning(pid), 5000, `child ${pid} to exit after its parent`);
 });
 
-/** Sockets of every kind (TCP, Unix, IPC channels) this process has open. */
-function openSockets(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
+/** Sockets of every kind (TCP, Unix, IPC channels) this process has open, by inode (`socket:[N]`). */
+function openSockets(): Set<string> {
+  const sockets = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
     try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith('socket:')) sockets.add(target);
     } catch {
-      return false;
+      // closed between the listing and the read
     }
-  }).length;
+  }
+  return sockets;
+}
+
+/** Sockets open now that were not open in `before`. A set, not a count: sockets an earlier test left closing (a killed child's stdio pairs) may go away meanwhile. */
+function socketsSince(before: Set<string>): number {
+  return [...openSockets()].filter((socket) => !before.has(socket)).length;
 }
 
 test('spares: at idle the server has exactly --spare children, ready', async (t) => {
@@ -136,7 +144,7 @@ test('spares: at idle the server has exactly --spare children, ready', async (t)
   // For each spare's warm-up the parent connected a socket to the child and sent it over: it is no
   // connection, and the parent keeps nothing of it, only the listener and one IPC channel per child.
   assert.equal(opened, 0);
-  await until(() => openSockets() - socketsBefore === 1 + 3, 5000, `the parent's sockets: listener + 3 IPC channels (now ${openSockets() - socketsBefore})`);
+  await until(() => socketsSince(socketsBefore) === 1 + 3, 5000, () => `the parent's new sockets: listener + 3 IPC channels (now ${socketsSince(socketsBefore)})`);
 });
 
 test('spares: every client gets a fresh process; no pid serves twice', async (t) => {

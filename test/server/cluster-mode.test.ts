@@ -19,6 +19,8 @@ test('cluster: connections are spread over more than one worker, each named in i
   const opened: ConnectionOpen[] = [];
   server.on('open', (info) => opened.push(info));
   for (let i = 0; i < 10; i++) await echoOf(server.address.port, randomBytes(100));
+  // A worker reports 'open' over IPC, which may arrive after the echo itself came back over TCP.
+  await until(() => opened.length === 10, 5000, () => `ten open events (now ${opened.length})`);
   const pids = new Set(opened.map((info) => info.pid));
   assert.equal(pids.size, 2, `worker pids seen: ${[...pids].join(',')}`);
   for (const pid of pids) assert.ok(server.childPids.includes(pid as number));
@@ -39,6 +41,7 @@ test('cluster: a killed worker is replaced; its client sees a close; the others 
   server.on('open', (info) => opened.push(info));
   server.on('close', (info) => closed.push(info));
   const sockets = await servedClients(t, server.address.port, 4, 'hi');
+  await until(() => opened.length === 4, 5000, () => `four open events (now ${opened.length})`);
   const victimPid = opened[0]?.pid as number;
   // Which worker serves which client: the server sees the client's port as its remote port.
   const pidOf = (socket: (typeof sockets)[0]): number | undefined => opened.find((info) => info.remotePort === socket.localPort)?.pid;

@@ -7,9 +7,11 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { adoptWithOnread } from '../../src/server/adopt-socket.js';
-import { connectTo, endWithEcho, readAll } from '../helpers/echo.js';
+import { BufferPool } from '../../src/server/buffer-pool.js';
+import { bulkBuffersLent } from '../../src/server/echo-connection.js';
+import { connectTo, endWithEcho, readAll, readExactly } from '../helpers/echo.js';
 import { startTestServer } from '../helpers/server.js';
-import { within } from '../helpers/timeout.js';
+import { until, within } from '../helpers/timeout.js';
 
 async function listening(t: TestContext, options: net.ServerOpts): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer(options);
@@ -85,8 +87,13 @@ test('a socket that has been read from is not adopted, and keeps working', async
   assert.equal((await within(rest, 5000, 'the rest')).toString(), 'second');
 });
 
-test('the echo\'s shared read buffer: 8 clients that stall their reading each get exactly their own 8 MiB back', async (t) => {
+test('the echo\'s read buffers: 8 clients that stall their reading each get exactly their own 8 MiB back, and every pool buffer comes back', async (t) => {
   const server = await startTestServer(t);
+  // Full 64 KiB reads take the bulk path: each streaming connection reads into a pool buffer of
+  // its own, which its write holds while the stalled client leaves it in the server's queue.
+  let mostLent = 0;
+  const sampler = setInterval(() => (mostLent = Math.max(mostLent, bulkBuffersLent())), 1);
+  t.after(() => clearInterval(sampler));
   const clients = await Promise.all(Array.from({ length: 8 }, async () => {
     const socket = await connectTo(server.address.port);
     t.after(() => socket.destroy());
@@ -105,4 +112,35 @@ test('the echo\'s shared read buffer: 8 clients that stall their reading each ge
   }));
   const echoes = await Promise.all(clients.map(({ socket, data }) => endWithEcho(socket, data, 60_000, 'stalling reader echo')));
   clients.forEach(({ data }, i) => assert.ok(echoes[i]?.equals(data), `client ${i} got someone else's bytes or lost some`));
+  assert.ok(mostLent > 0, 'the streams went through pool buffers');
+  // Each buffer goes back once its write is done or its connection closed without reading into it.
+  await until(() => bulkBuffersLent() === 0, 5000, () => `every pool buffer back (${bulkBuffersLent()} still lent)`);
+});
+
+test('BufferPool: lends at most max buffers, each to one owner, and reuses what is given back', () => {
+  const pool = new BufferPool(1024, 2);
+  const a = pool.take();
+  const b = pool.take();
+  assert.ok(a !== undefined && b !== undefined && a !== b);
+  assert.equal(a.length, 1024);
+  assert.equal(pool.take(), undefined, 'a third is refused: memory stays bounded');
+  pool.give(a);
+  assert.equal(pool.lent, 1);
+  assert.equal(pool.take(), a, 'the buffer given back is lent again, not a new one');
+  assert.equal(pool.take(), undefined);
+});
+
+test('a connection that goes quiet right after a full read keeps one pool buffer, given back when it closes', async (t) => {
+  const server = await startTestServer(t);
+  const socket = await connectTo(server.address.port);
+  t.after(() => socket.destroy());
+  const lentBefore = bulkBuffersLent();
+  // 128 KiB in one write lands in the server's receive queue at once: it reads two full 64 KiB
+  // chunks, the second of which lends it a buffer for a next read that does not come.
+  const data = randomBytes(128 * 1024);
+  socket.write(data);
+  assert.ok((await within(readExactly(socket, data.length), 5000, 'echo')).equals(data));
+  await until(() => bulkBuffersLent() === lentBefore + 1, 5000, () => `one buffer lent to the quiet connection (${bulkBuffersLent() - lentBefore})`);
+  socket.destroy();
+  await until(() => bulkBuffersLent() === lentBefore, 5000, () => `the buffer back after the close (${bulkBuffersLent() - lentBefore} still lent)`);
 });

@@ -187,11 +187,18 @@ async function loadgenRatios(): Promise<string | undefined> {
       const { port } = server;
       try {
         process.stderr.write(`round ${round + 1}/${ROUNDS}  load generators    ${item.name}\n`);
+        // Each run's figure goes to the log too, as the servers' do: the table keeps only medians.
         const runC = (): void => {
           const out = execFileSync(loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q'], { encoding: 'utf8' });
-          cRuns.push(item.pickC(JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>));
+          const figure = item.pickC(JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>);
+          cRuns.push(figure);
+          process.stderr.write(`    C loadgen ${fmt(figure)} ${item.metric}\n`);
         };
-        const runOurs = (): void => void ourRuns.push(item.pickOurs(bench(port, item.ours)));
+        const runOurs = (): void => {
+          const figure = item.pickOurs(bench(port, item.ours));
+          ourRuns.push(figure);
+          process.stderr.write(`    tcpecho bench ${fmt(figure)} ${item.metric}\n`);
+        };
         // Alternate which generator goes first.
         if (round % 2 === 0) (runC(), runOurs());
         else (runOurs(), runC());

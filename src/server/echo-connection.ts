@@ -64,8 +64,8 @@ export function bulkBuffersLent(): number {
 /**
  * Echoes everything `socket` sends back to it, byte for byte, until the client is done, then
  * calls `done` once with what happened. Returns the socket that serves the connection: a new one
- * reading into the echo's own buffers (shared, or pooled while it streams) when `socket` had not been read yet (see adopt-socket.ts), else
- * `socket` itself. The connection must be half-open capable: on the client's FIN the echo of what
+ * reading into the echo's own buffers (shared, or pooled while it streams) when `socket` had not
+ * been read yet (see adopt-socket.ts), else `socket` itself. The connection must be half-open capable: on the client's FIN the echo of what
  * is still queued completes and only then does this side end.
  *
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client

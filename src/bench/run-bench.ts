@@ -38,6 +38,11 @@ export interface BenchOptions {
   rate?: number;
   /** An echo that makes no progress for this long is a `timeout` error. @default 10000 */
   timeoutMs?: number;
+  /**
+   * Threads the connections are spread over, each with its own event loop (worker_threads), for
+   * when one core cannot drive the server hard enough. @default 1
+   */
+  threads?: number;
   /** Ends the run early; the partial results are returned with `interrupted: true`. */
   signal?: AbortSignal;
   /** Called about once a second while counting, with the figures so far. */
@@ -91,18 +96,36 @@ const DRAIN_MS = 5000;
 
 /** Runs a load test against an echo server and resolves with what it measured. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
-  const host = options.host ?? '127.0.0.1';
-  const port = checkPort(options.port ?? 7007);
+  const threads = checkInteger(options.threads ?? 1, 'threads', 1, 64);
+  if (threads === 1) return (await runShard(options)).result;
+  // Checked here, in this thread, so that a bad option is one usage error, not one per thread.
+  checkOptions(options);
+  const { runThreaded } = await import('./threads.js');
+  return runThreaded(options, threads);
+}
+
+/** Every option checked, with its default. */
+function checkOptions(options: BenchOptions) {
   const mode = options.mode ?? 'pingpong';
   if (!BENCH_MODES.includes(mode)) throw new UsageError(`Expected \`mode\` to be one of ${BENCH_MODES.join(', ')}, got \`${String(mode)}\``);
-  const connections = checkInteger(options.connections ?? 50, 'connections', 1, 100_000);
-  const size = checkInteger(options.size ?? 1024, 'size', 1, 64 * 1024 * 1024);
-  const pipeline = checkInteger(options.pipeline ?? 1, 'pipeline', 1, 10_000);
-  const durationMs = checkInteger(options.durationMs ?? 10_000, 'durationMs', 1, 86_400_000);
-  const warmupMs = checkInteger(options.warmupMs ?? 1000, 'warmupMs', 0, 3_600_000);
-  const timeoutMs = checkInteger(options.timeoutMs ?? 10_000, 'timeoutMs', 1, 3_600_000);
-  const rate = options.rate === undefined ? undefined : checkInteger(options.rate, 'rate', 1, 1_000_000);
-  const messageLimit = options.messages === undefined ? undefined : checkInteger(options.messages, 'messages', 1, Number.MAX_SAFE_INTEGER);
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: checkPort(options.port ?? 7007),
+    mode,
+    connections: checkInteger(options.connections ?? 50, 'connections', 1, 100_000),
+    size: checkInteger(options.size ?? 1024, 'size', 1, 64 * 1024 * 1024),
+    pipeline: checkInteger(options.pipeline ?? 1, 'pipeline', 1, 10_000),
+    durationMs: checkInteger(options.durationMs ?? 10_000, 'durationMs', 1, 86_400_000),
+    warmupMs: checkInteger(options.warmupMs ?? 1000, 'warmupMs', 0, 3_600_000),
+    timeoutMs: checkInteger(options.timeoutMs ?? 10_000, 'timeoutMs', 1, 3_600_000),
+    rate: options.rate === undefined ? undefined : checkInteger(options.rate, 'rate', 1, 1_000_000),
+    messageLimit: options.messages === undefined ? undefined : checkInteger(options.messages, 'messages', 1, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** One thread's run: its result, and its counters and histogram to merge with other threads'. */
+export async function runShard(options: BenchOptions): Promise<{ result: BenchResult; stats: Stats }> {
+  const { host, port, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit } = checkOptions(options);
 
   const stats = new Stats();
   const ctx: LoadContext = { host, port, pattern: new Pattern(size), stats, size, pipeline, readBuffer: Buffer.allocUnsafe(256 * 1024) };
@@ -163,7 +186,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     clearInterval(watchdog);
     clearInterval(progress);
   }
-  return result(stats, { mode, target: formatAddress(host, port), connections, size, pipeline, interrupted });
+  const shape = { mode, target: formatAddress(host, port), connections, size, pipeline, interrupted };
+  return { result: result(stats, shape), stats };
 }
 
 function delay(ms: number): Promise<void> {
@@ -201,11 +225,12 @@ function window(stats: Stats, durationMs: number, limit: number | undefined, sig
   });
 }
 
-function result(
+/** The result of a run from its counters; `seconds` is the length of the measured window. */
+export function result(
   stats: Stats,
   shape: Pick<BenchResult, 'mode' | 'target' | 'connections' | 'size' | 'pipeline' | 'interrupted'>,
+  seconds = stats.elapsedS(),
 ): BenchResult {
-  const seconds = stats.elapsedS();
   const h = stats.latencyUs;
   const empty = h.totalCount === 0;
   const per = (n: number): number => (seconds > 0 ? n / seconds : 0);

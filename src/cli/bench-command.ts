@@ -22,6 +22,8 @@ Options:
       --rate N            connect mode: N new connections a second, open loop (at most -c
                           under way); without it each of -c loops reconnects when done
       --timeout SECS      an echo with no progress for this long is an error (default 10)
+  -t, --threads N         spread the connections over N threads, each with its own event
+                          loop, when one core cannot keep the server busy (default 1)
       --json              print one JSON object with every figure on stdout, nothing else
   -h, --help              show this help
   -V, --version           show the version
@@ -41,6 +43,7 @@ const OPTIONS = {
   pipeline: { type: 'string' },
   rate: { type: 'string' },
   timeout: { type: 'string' },
+  threads: { type: 'string', short: 't' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -74,6 +77,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     pipeline: values.pipeline === undefined ? 1 : parseInteger(values.pipeline, '--pipeline', 1, 10_000),
     ...(values.rate === undefined ? {} : { rate: parseInteger(values.rate, '--rate', 1, 1_000_000) }),
     timeoutMs,
+    threads: values.threads === undefined ? 1 : parseInteger(values.threads, '--threads', 1, 64),
     signal: stop.signal,
     ...(drawProgress ? { onProgress: (p) => process.stderr.write(formatProgress(p.elapsedS, p.messages, p.errors)) } : {}),
   });

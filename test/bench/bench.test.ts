@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { runBench, type BenchOptions, type BenchResult } from '../../src/index.js';
+import { runBench, type BenchOptions, type BenchResult, type ConnectionClose } from '../../src/index.js';
 import { CLI, collect, runCli } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
 import { until } from '../helpers/timeout.js';
@@ -66,6 +66,44 @@ for (const mode of ['pingpong', 'stream', 'connect'] as const) {
     if (mode === 'connect') assert.ok(result.connectionsPerS > 0);
   });
 }
+
+for (const mode of ['pingpong', 'stream', 'connect'] as const) {
+  test(`${mode} over 2 threads: every connection runs, the threads' figures add up, zero errors`, async (t) => {
+    const server = await startTestServer(t);
+    const closed: ConnectionClose[] = [];
+    server.on('close', (info) => closed.push(info));
+    const size = mode === 'stream' ? 65536 : 1024;
+    const result = await runBench({ ...QUICK, port: server.address.port, mode, size, connections: 5, threads: 2 });
+    assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+    assert.equal(result.connections, 5);
+    assert.ok(result.messages > 0 && result.messagesPerS > 0);
+    assert.ok(result.latencyUs.min > 0 && result.latencyUs.p50 <= result.latencyUs.p99 && result.latencyUs.p99 <= result.latencyUs.max);
+    if (mode !== 'connect') {
+      // All five connections, spread 3 + 2 over the threads, echoed more than their first message.
+      await until(() => closed.length === 5, 5000, () => `five closes (${closed.length})`);
+      for (const info of closed) assert.ok(info.bytesWritten > size, `a connection echoed only ${info.bytesWritten} bytes`);
+    } else {
+      assert.ok(result.connectionsPerS > 0);
+    }
+  });
+}
+
+test('--messages over 2 threads: each thread runs its half, and the halves add up', async (t) => {
+  const server = await startTestServer(t);
+  const result = await runBench({ ...QUICK, port: server.address.port, messages: 20_000, durationMs: 60_000, threads: 2 });
+  assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  // Each thread stops at its 10,000 (checked every 5 ms, so a little past it); one thread's
+  // figures lost in the merge would leave about half.
+  assert.ok(result.messages >= 20_000 && result.messages < 30_000, `${result.messages} messages`);
+});
+
+test('errors found by every thread are counted: a server that drops a byte, over 2 threads', async (t) => {
+  const port = await faultyServer(t, echoWith((chunk, pos) => (pos <= 5000 && pos + chunk.length > 5000 && chunk.length > 1 ? Buffer.concat([chunk.subarray(0, 1), chunk.subarray(2)]) : chunk)));
+  const result = await runBench({ ...QUICK, port, threads: 2 });
+  assertOnly(result, 'mismatch');
+  // Every connection of both threads meets the dropped byte once.
+  assert.equal(result.errors.mismatch, QUICK.connections);
+});
 
 test('pingpong with --pipeline 8 and --messages stops after the count, error-free', async (t) => {
   const server = await startTestServer(t);
@@ -210,8 +248,26 @@ test('CLI: Ctrl-C (SIGINT) stops the run and prints the partial results', async 
   assert.ok(parsed.durationS < 30);
 });
 
+test('CLI: Ctrl-C stops every thread of a --threads run, with the partial results of all', async (t) => {
+  const server = await startTestServer(t);
+  let opened = 0;
+  server.on('open', () => opened++);
+  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(server.address.port), '-c', '4', '-t', '2', '-d', '60', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = collect(child, null, 20_000, 'threaded bench after SIGINT');
+  await until(() => opened === 4, 5000, 'bench connections');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill('SIGINT');
+  const result = await done;
+  assert.equal(result.code, 0, result.stderr);
+  const parsed = JSON.parse(result.stdout.toString()) as BenchResult;
+  assert.equal(parsed.interrupted, true);
+  assert.equal(parsed.connections, 4);
+  assert.ok(parsed.messages > 0);
+  assert.ok(parsed.durationS < 30);
+});
+
 test('CLI: bench usage errors exit 2', async () => {
-  for (const args of [['-s', '1x'], ['-c', '0'], ['-m', 'flood'], ['-d', '1', '-n', '5'], ['--pipeline', '0'], ['-d', '0']]) {
+  for (const args of [['-s', '1x'], ['-c', '0'], ['-m', 'flood'], ['-d', '1', '-n', '5'], ['--pipeline', '0'], ['-d', '0'], ['-t', '0'], ['--threads', '65']]) {
     const result = await runCli(['bench', '127.0.0.1', '9', ...args]);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
   }

@@ -1,0 +1,26 @@
+// The entry of one `tcpecho bench --threads N` thread: runs the bench on its share of the
+// connections and sends its figures to the main thread (threads.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import { runShard } from './run-bench.js';
+import type { ShardOptions, ThreadMessage } from './threads.js';
+
+const port = parentPort;
+if (port === null) throw new Error('bench-thread.js runs as a worker thread');
+const stop = new AbortController();
+port.on('message', (message) => {
+  if (message === 'abort') stop.abort();
+});
+const { reportProgress, ...options } = workerData as ShardOptions;
+const send = (message: ThreadMessage): void => port.postMessage(message);
+const { result, stats } = await runShard({
+  ...options,
+  signal: stop.signal,
+  ...(reportProgress ? { onProgress: (progress) => send({ type: 'progress', ...progress }) } : {}),
+});
+send({
+  type: 'done',
+  result,
+  histogram: encodeIntoCompressedBase64(stats.latencyUs),
+  counts: { messages: stats.messages, connections: stats.connections, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived },
+});

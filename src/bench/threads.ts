@@ -1,0 +1,97 @@
+import { Worker } from 'node:worker_threads';
+import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
+import { result, type BenchOptions, type BenchProgress, type BenchResult } from './run-bench.js';
+import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
+
+// `tcpecho bench --threads N`: the connections are split over N worker threads, each running the
+// whole single-threaded bench on its share with its own event loop (one JavaScript thread tops
+// out at one core). The threads start together and run the same phases for the same time; their
+// counters are added and their latency histograms merged, which is exact for percentiles.
+
+/** What a bench thread sends to the main thread. */
+export type ThreadMessage = ({ type: 'progress' } & BenchProgress) | ({ type: 'done' } & ShardReport);
+
+/** One thread's figures: its counters as numbers, its histogram encoded. */
+export interface ShardReport {
+  result: BenchResult;
+  histogram: string;
+  counts: { messages: number; connections: number; bytesSent: number; bytesReceived: number };
+}
+
+/** What the main thread passes to each bench thread. */
+export type ShardOptions = Omit<BenchOptions, 'signal' | 'onProgress'> & { reportProgress: boolean };
+
+/** `total` split into `parts` whole shares, as equal as can be (the first ones one larger). */
+export function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+/** Runs `options` over `threads` threads (options already checked). */
+export async function runThreaded(options: BenchOptions, threads: number): Promise<BenchResult> {
+  const { signal, onProgress, ...rest } = options;
+  // Every thread needs a connection, and a share of --rate and --messages of at least one.
+  const count = Math.min(threads, rest.connections ?? 50, rest.rate ?? threads, rest.messages ?? threads);
+  const connections = split(rest.connections ?? 50, count);
+  const rates = rest.rate === undefined ? undefined : split(rest.rate, count);
+  const limits = rest.messages === undefined ? undefined : split(rest.messages, count);
+  const workers = connections.map((share, i) => {
+    const workerData: ShardOptions = { ...rest, threads: 1, connections: share, reportProgress: onProgress !== undefined };
+    if (rates) workerData.rate = rates[i] as number;
+    if (limits) workerData.messages = limits[i] as number;
+    return new Worker(new URL('./bench-thread.js', import.meta.url), { workerData });
+  });
+  const abort = (): void => workers.forEach((worker) => worker.postMessage('abort'));
+  signal?.addEventListener('abort', abort, { once: true });
+  if (signal?.aborted) abort();
+  const latest: (BenchProgress | undefined)[] = workers.map(() => undefined);
+  const progress = onProgress === undefined ? undefined : setInterval(() => onProgress(sum(latest)), 1000);
+  try {
+    const reports = await Promise.all(workers.map((worker, i) => new Promise<ShardReport>((resolve, reject) => {
+      worker.on('message', (message: ThreadMessage) => {
+        if (message.type === 'progress') latest[i] = message;
+        else resolve(message);
+      });
+      worker.once('error', reject);
+      // After 'done' this is a no-op; before it, the thread died without reporting.
+      worker.once('exit', (code) => reject(new Error(`bench thread ${i + 1} of ${count} exited (code ${code}) without its results`)));
+    })));
+    return merge(reports);
+  } finally {
+    clearInterval(progress);
+    signal?.removeEventListener('abort', abort);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+function sum(latest: (BenchProgress | undefined)[]): BenchProgress {
+  const total: BenchProgress = { elapsedS: 0, messages: 0, errors: 0 };
+  for (const p of latest) {
+    if (p === undefined) continue;
+    total.elapsedS = Math.max(total.elapsedS, p.elapsedS);
+    total.messages += p.messages;
+    total.errors += p.errors;
+  }
+  return total;
+}
+
+/** One result from every thread's: counters added, histograms merged, the longest window. */
+function merge(reports: ShardReport[]): BenchResult {
+  const stats = new Stats();
+  let seconds = 0;
+  let interrupted = false;
+  let connections = 0;
+  for (const { result: shard, histogram, counts } of reports) {
+    stats.latencyUs.add(decodeFromCompressedBase64(histogram));
+    stats.messages += counts.messages;
+    stats.connections += counts.connections;
+    stats.bytesSent += counts.bytesSent;
+    stats.bytesReceived += counts.bytesReceived;
+    for (const kind of ERROR_KINDS) stats.errors.set(kind, (stats.errors.get(kind) ?? 0) + (shard.errors[kind as ErrorKind] ?? 0));
+    for (const sample of shard.errorSamples) if (stats.samples.length < 5) stats.samples.push(sample);
+    seconds = Math.max(seconds, shard.durationS);
+    interrupted ||= shard.interrupted;
+    connections += shard.connections;
+  }
+  const first = (reports[0] as ShardReport).result;
+  return result(stats, { mode: first.mode, target: first.target, connections, size: first.size, pipeline: first.pipeline, interrupted }, seconds);
+}

@@ -44,12 +44,13 @@ export async function runThreaded(options: BenchOptions, threads: number): Promi
   signal?.addEventListener('abort', abort, { once: true });
   if (signal?.aborted) abort();
   const latest: (BenchProgress | undefined)[] = workers.map(() => undefined);
-  const progress = onProgress === undefined ? undefined : setInterval(() => onProgress(sum(latest)), 1000);
   try {
     const reports = await Promise.all(workers.map((worker, i) => new Promise<ShardReport>((resolve, reject) => {
       worker.on('message', (message: ThreadMessage) => {
-        if (message.type === 'progress') latest[i] = message;
-        else resolve(message);
+        if (message.type !== 'progress') return resolve(message);
+        latest[i] = message;
+        // Each thread reports once a second once it counts; the first thread's beat draws the sum.
+        if (i === 0) onProgress?.(sum(latest));
       });
       worker.once('error', reject);
       // After 'done' this is a no-op; before it, the thread died without reporting.
@@ -57,7 +58,6 @@ export async function runThreaded(options: BenchOptions, threads: number): Promi
     })));
     return merge(reports);
   } finally {
-    clearInterval(progress);
     signal?.removeEventListener('abort', abort);
     await Promise.all(workers.map((worker) => worker.terminate()));
   }

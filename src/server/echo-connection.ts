@@ -30,7 +30,7 @@ export interface EchoResult {
 export type EchoDone = (result: EchoResult) => void;
 
 // Per-connection state lives on the socket under a symbol so that the listeners below are shared
-// module-level functions: no closures are allocated per connection (the ws approach).
+// module-level functions: no closure per listener per connection (the ws approach).
 const kEcho = Symbol('tcpecho.echo');
 
 interface EchoState {
@@ -65,15 +65,17 @@ export function bulkBuffersLent(): number {
  * Echoes everything `socket` sends back to it, byte for byte, until the client is done, then
  * calls `done` once with what happened. Returns the socket that serves the connection: a new one
  * reading into the echo's own buffers (shared, or pooled while it streams) when `socket` had not
- * been read yet (see adopt-socket.ts), else `socket` itself. The connection must be half-open capable: on the client's FIN the echo of what
- * is still queued completes and only then does this side end.
+ * been read yet (see adopt-socket.ts), else `socket` itself. The connection must be half-open
+ * capable: on the client's FIN the echo of what is still queued completes and only then does
+ * this side end.
  *
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
  * does not read), reading stops until `'drain'`.
  */
 export function echoConnection(socket: net.Socket, done: EchoDone, idleTimeoutMs = 0): net.Socket {
   const state: EchoState = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined };
-  // Node asks where the next read goes right after each read's callback.
+  // Node asks where the next read goes right after each read's callback. Node calls it without a
+  // `this`, so this is the one closure per connection.
   const nextReadBuffer = (): Buffer => state.bulkBuffer ?? READ_BUFFER;
   const adopted = adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true);
   const echoSocket = (adopted ?? socket) as EchoSocket;

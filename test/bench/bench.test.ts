@@ -230,41 +230,28 @@ test('CLI: the text report names the figures', async (t) => {
   for (const word of ['msg/s', 'MiB/s', 'p99.9', 'errors        0']) assert.ok(text.includes(word), word);
 });
 
-test('CLI: Ctrl-C (SIGINT) stops the run and prints the partial results', async (t) => {
-  const server = await startTestServer(t);
-  let opened = 0;
-  server.on('open', () => opened++);
-  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(server.address.port), '-c', '2', '-d', '60', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = collect(child, null, 20_000, 'bench after SIGINT');
-  await until(() => opened === 2, 5000, 'bench connections');
-  // Let some messages be counted.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill('SIGINT');
-  const result = await done;
-  assert.equal(result.code, 0, result.stderr);
-  const parsed = JSON.parse(result.stdout.toString()) as BenchResult;
-  assert.equal(parsed.interrupted, true);
-  assert.ok(parsed.messages > 0);
-  assert.ok(parsed.durationS < 30);
-});
-
-test('CLI: Ctrl-C stops every thread of a --threads run, with the partial results of all', async (t) => {
-  const server = await startTestServer(t);
-  let opened = 0;
-  server.on('open', () => opened++);
-  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(server.address.port), '-c', '4', '-t', '2', '-d', '60', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = collect(child, null, 20_000, 'threaded bench after SIGINT');
-  await until(() => opened === 4, 5000, 'bench connections');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill('SIGINT');
-  const result = await done;
-  assert.equal(result.code, 0, result.stderr);
-  const parsed = JSON.parse(result.stdout.toString()) as BenchResult;
-  assert.equal(parsed.interrupted, true);
-  assert.equal(parsed.connections, 4);
-  assert.ok(parsed.messages > 0);
-  assert.ok(parsed.durationS < 30);
-});
+for (const threads of [1, 2]) {
+  test(`CLI: Ctrl-C (SIGINT) stops the run (${threads} thread(s): every one) and prints the partial results of all`, async (t) => {
+    const server = await startTestServer(t);
+    let opened = 0;
+    server.on('open', () => opened++);
+    const connections = 2 * threads;
+    const args = ['bench', '127.0.0.1', String(server.address.port), '-c', String(connections), '-t', String(threads), '-d', '60', '--warmup', '0', '--json'];
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = collect(child, null, 20_000, 'bench after SIGINT');
+    await until(() => opened === connections, 5000, 'bench connections');
+    // Let some messages be counted.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGINT');
+    const result = await done;
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout.toString()) as BenchResult;
+    assert.equal(parsed.interrupted, true);
+    assert.equal(parsed.connections, connections);
+    assert.ok(parsed.messages > 0);
+    assert.ok(parsed.durationS < 30);
+  });
+}
 
 test('CLI: bench usage errors exit 2', async () => {
   for (const args of [['-s', '1x'], ['-c', '0'], ['-m', 'flood'], ['-d', '1', '-n', '5'], ['--pipeline', '0'], ['-d', '0'], ['-t', '0'], ['--threads', '65']]) {

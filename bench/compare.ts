@@ -131,12 +131,12 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
           const result = bench(server.port, workload.args);
           const figures: string[] = [];
           for (const [metric, pick] of Object.entries(workload.metrics)) {
-            record(samples, `${spec.name}|${workload.name}|${metric}`, pick(result));
-            figures.push(`${fmt(pick(result))} ${metric}`);
+            const figure = pick(result);
+            record(samples, `${spec.name}|${workload.name}|${metric}`, figure);
+            figures.push(`${fmt(figure)} ${metric}`);
           }
           // Every run's figures in the log: an outlier behind a median can be seen there.
-          process.stderr.write(`    ${figures.join(', ')}
-`);
+          process.stderr.write(`    ${figures.join(', ')}\n`);
         }
         if (spec.idle && IDLE > 0) {
           process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE} idle connections\n`);

@@ -99,9 +99,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const threads = checkInteger(options.threads ?? 1, 'threads', 1, 64);
   if (threads === 1) return (await runShard(options)).result;
   // Checked here, in this thread, so that a bad option is one usage error, not one per thread.
-  checkOptions(options);
+  const { connections } = checkOptions(options);
   const { runThreaded } = await import('./threads.js');
-  return runThreaded(options, threads);
+  return runThreaded({ ...options, connections }, threads);
 }
 
 /** Every option checked, with its default. */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { result, type BenchOptions, type BenchProgress, type BenchResult } from './run-bench.js';
-import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
+import { ERROR_KINDS, Stats } from './stats.js';
 
 // `tcpecho bench --threads N`: the connections are split over N worker threads, each running the
 // whole single-threaded bench on its share with its own event loop (one JavaScript thread tops
@@ -26,12 +26,12 @@ export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-/** Runs `options` over `threads` threads (options already checked). */
-export async function runThreaded(options: BenchOptions, threads: number): Promise<BenchResult> {
+/** Runs `options` over `threads` threads (options already checked, `connections` resolved). */
+export async function runThreaded(options: BenchOptions & { connections: number }, threads: number): Promise<BenchResult> {
   const { signal, onProgress, ...rest } = options;
   // Every thread needs a connection, and a share of --rate and --messages of at least one.
-  const count = Math.min(threads, rest.connections ?? 50, rest.rate ?? threads, rest.messages ?? threads);
-  const connections = split(rest.connections ?? 50, count);
+  const count = Math.min(threads, rest.connections, rest.rate ?? threads, rest.messages ?? threads);
+  const connections = split(rest.connections, count);
   const rates = rest.rate === undefined ? undefined : split(rest.rate, count);
   const limits = rest.messages === undefined ? undefined : split(rest.messages, count);
   const workers = connections.map((share, i) => {
@@ -86,7 +86,7 @@ function merge(reports: ShardReport[]): BenchResult {
     stats.connections += counts.connections;
     stats.bytesSent += counts.bytesSent;
     stats.bytesReceived += counts.bytesReceived;
-    for (const kind of ERROR_KINDS) stats.errors.set(kind, (stats.errors.get(kind) ?? 0) + (shard.errors[kind as ErrorKind] ?? 0));
+    for (const kind of ERROR_KINDS) stats.errors.set(kind, (stats.errors.get(kind) ?? 0) + shard.errors[kind]);
     for (const sample of shard.errorSamples) if (stats.samples.length < 5) stats.samples.push(sample);
     seconds = Math.max(seconds, shard.durationS);
     interrupted ||= shard.interrupted;

@@ -1,6 +1,7 @@
 // Moving an accepted socket to one that reads into a caller's buffer (src/server/adopt-socket.ts),
-// and the shared read buffer of the echo under load: every connection must still get exactly its
-// own bytes back while some of its echoes wait in the kernel.
+// and the echo's read buffers under load (the shared one, and the pool buffers of streaming
+// connections): every connection must still get exactly its own bytes back while some of its
+// echoes wait in the kernel, and every pool buffer must come back.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';

@@ -21,6 +21,6 @@ const { result, stats } = await runShard({
 send({
   type: 'done',
   result,
-  histogram: encodeIntoCompressedBase64(stats.latencyUs),
-  counts: { messages: stats.messages, connections: stats.connections, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived },
+  histogram: encodeIntoCompressedBase64(stats.latencyUs()),
+  counts: { messages: stats.messages, connections: stats.connections, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived, cpuUs: stats.cpuUs },
 });

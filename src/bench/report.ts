@@ -19,6 +19,7 @@ export function formatReport(r: BenchResult): string {
     '  latency (µs)  min      p50      p90      p99      p99.9    max',
     `                ${[l.min, l.p50, l.p90, l.p99, l.p999, l.max].map((v) => fmt(v).padEnd(8)).join(' ')}`,
     '',
+    `  generator CPU ${fmt(r.cpuPercent.user + r.cpuPercent.system)}% of a core (user ${fmt(r.cpuPercent.user)}%, system ${fmt(r.cpuPercent.system)}%)`,
     `  errors        ${r.errorTotal}` +
       (r.errorTotal === 0 ? '' : `  (${Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})`),
   );

@@ -83,6 +83,11 @@ export interface BenchResult {
   connectionsPerS: number;
   /** Per message (connect mode: connect call to server FIN), microseconds. */
   latencyUs: LatencySummary;
+  /**
+   * CPU the generator's process used in the counted window, in percent of one core. Near 100 (per
+   * thread) means the generator, not the server, may be what limits the figures.
+   */
+  cpuPercent: { user: number; system: number };
   errors: Record<ErrorKind, number>;
   errorTotal: number;
   /** The first few errors, described. */
@@ -231,7 +236,7 @@ export function result(
   shape: Pick<BenchResult, 'mode' | 'target' | 'connections' | 'size' | 'pipeline' | 'interrupted'>,
   seconds = stats.elapsedS(),
 ): BenchResult {
-  const h = stats.latencyUs;
+  const h = stats.latencyUs();
   const empty = h.totalCount === 0;
   const per = (n: number): number => (seconds > 0 ? n / seconds : 0);
   const errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, stats.errors.get(kind) ?? 0])) as Record<ErrorKind, number>;
@@ -252,6 +257,7 @@ export function result(
       max: h.maxValue,
       mean: empty ? 0 : h.mean,
     },
+    cpuPercent: { user: per(stats.cpuUs.user) / 1e4, system: per(stats.cpuUs.system) / 1e4 },
     errors,
     errorTotal: stats.errorCount,
     errorSamples: stats.samples,

@@ -15,7 +15,7 @@ export type ThreadMessage = ({ type: 'progress' } & BenchProgress) | ({ type: 'd
 export interface ShardReport {
   result: BenchResult;
   histogram: string;
-  counts: { messages: number; connections: number; bytesSent: number; bytesReceived: number };
+  counts: { messages: number; connections: number; bytesSent: number; bytesReceived: number; cpuUs: NodeJS.CpuUsage };
 }
 
 /** What the main thread passes to each bench thread. */
@@ -81,13 +81,15 @@ function merge(reports: ShardReport[]): BenchResult {
   let interrupted = false;
   let connections = 0;
   for (const { result: shard, histogram, counts } of reports) {
-    stats.latencyUs.add(decodeFromCompressedBase64(histogram));
+    stats.addLatencies(decodeFromCompressedBase64(histogram));
     stats.messages += counts.messages;
     stats.connections += counts.connections;
     stats.bytesSent += counts.bytesSent;
     stats.bytesReceived += counts.bytesReceived;
     for (const kind of ERROR_KINDS) stats.errors.set(kind, (stats.errors.get(kind) ?? 0) + shard.errors[kind]);
     for (const sample of shard.errorSamples) if (stats.samples.length < 5) stats.samples.push(sample);
+    // Each thread measures the whole process's CPU over its own window: the longest one counts.
+    if (shard.durationS >= seconds) stats.cpuUs = counts.cpuUs;
     seconds = Math.max(seconds, shard.durationS);
     interrupted ||= shard.interrupted;
     connections += shard.connections;

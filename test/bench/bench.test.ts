@@ -63,6 +63,8 @@ for (const mode of ['pingpong', 'stream', 'connect'] as const) {
     assert.ok(result.messagesPerS > 0 && result.mibPerS > 0);
     assert.ok(result.latencyUs.min > 0 && result.latencyUs.min <= result.latencyUs.p50);
     assert.ok(result.latencyUs.p50 <= result.latencyUs.p99 && result.latencyUs.p99 <= result.latencyUs.max);
+    const cpu = result.cpuPercent.user + result.cpuPercent.system;
+    assert.ok(cpu > 0 && cpu < 400, `generator CPU ${cpu}%`);
     if (mode === 'connect') assert.ok(result.connectionsPerS > 0);
   });
 }
@@ -77,6 +79,7 @@ for (const mode of ['pingpong', 'stream', 'connect'] as const) {
     assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
     assert.equal(result.connections, 5);
     assert.ok(result.messages > 0 && result.messagesPerS > 0);
+    assert.ok(result.cpuPercent.user + result.cpuPercent.system > 0, JSON.stringify(result.cpuPercent));
     assert.ok(result.latencyUs.min > 0 && result.latencyUs.p50 <= result.latencyUs.p99 && result.latencyUs.p99 <= result.latencyUs.max);
     if (mode !== 'connect') {
       // All five connections, spread 3 + 2 over the threads, echoed more than their first message.
@@ -227,7 +230,7 @@ test('CLI: the text report names the figures', async (t) => {
   const result = await runCli(['bench', '127.0.0.1', String(server.address.port), '-c', '2', '-n', '500', '--warmup', '0']);
   assert.equal(result.code, 0, result.stderr);
   const text = result.stdout.toString();
-  for (const word of ['msg/s', 'MiB/s', 'p99.9', 'errors        0']) assert.ok(text.includes(word), word);
+  for (const word of ['msg/s', 'MiB/s', 'p99.9', 'generator CPU', 'errors        0']) assert.ok(text.includes(word), word);
 });
 
 for (const threads of [1, 2]) {

@@ -1,0 +1,37 @@
+// The run's counters: latencies are counted in a plain array below 65,536 µs and in the
+// HdrHistogram above, and read back as one histogram.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Stats } from '../../src/bench/stats.js';
+
+test('latencies on both sides of the fine-count limit come back as one histogram, each once', () => {
+  const stats = new Stats();
+  stats.recordMessage(5); // before the window: not counted
+  stats.startWindow();
+  for (let i = 0; i < 99; i++) stats.recordMessage(0.25); // 250 µs
+  stats.recordMessage(100); // 100,000 µs, past the fine counts
+  stats.recordMessage(0.0001); // rounds to 0: counted as 1 µs
+  let h = stats.latencyUs();
+  assert.equal(h.totalCount, 101);
+  assert.equal(h.minNonZeroValue, 1);
+  assert.equal(h.getValueAtPercentile(50), 250);
+  assert.ok(Math.abs(h.maxValue - 100_000) <= 100, `max ${h.maxValue}`);
+  // Reading again does not fold the fine counts in a second time; later values still count.
+  stats.recordMessage(0.25);
+  h = stats.latencyUs();
+  assert.equal(h.totalCount, 102);
+  assert.equal(stats.messages, 102);
+  // A new window starts from nothing, fine counts included.
+  stats.recordMessage(0.5);
+  stats.startWindow();
+  assert.equal(stats.latencyUs().totalCount, 0);
+});
+
+test('the window measures the CPU the process spends in it', () => {
+  const stats = new Stats();
+  stats.startWindow();
+  const until = performance.now() + 50;
+  while (performance.now() < until); // busy for 50 ms
+  stats.endWindow();
+  assert.ok(stats.cpuUs.user + stats.cpuUs.system >= 30_000, JSON.stringify(stats.cpuUs));
+});

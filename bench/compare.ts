@@ -2,7 +2,7 @@
 // driven by `tcpecho bench` on the same workloads, alternating over several rounds; prints a table
 // of medians with each one's ratio to the plain server and writes it to bench/results.md.
 //
-//   npm run bench:compare -- [--rounds 3] [--duration 4] [--idle 10000] [--no-loadgen]
+//   npm run bench:compare -- [--rounds 3] [--duration 4] [--idle 10000] [--no-loadgen | --loadgen-only]
 //                            [--only 'tcpecho event,tcpecho fork']   (the plain server always runs)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,8 +20,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     idle: { type: 'string', default: '10000' },
     'no-loadgen': { type: 'boolean', default: false },
+    'loadgen-only': { type: 'boolean', default: false },
     only: { type: 'string' },
-    out: { type: 'string', default: `${ROOT}bench/results.md` },
+    out: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -182,10 +183,18 @@ async function loadgenRatios(): Promise<string | undefined> {
     { name: 'pingpong c=50 1 KiB', metric: 'msg/s', c: ['-m', 'pingpong', '-c', '50', '-s', '1024'], ours: ['-m', 'pingpong', '-c', '50', '-s', '1k'], pickC: (j: Record<string, number>) => j.msgs_per_s as number, pickOurs: (r: BenchResult) => r.messagesPerS },
     { name: 'stream c=4 64 KiB', metric: 'MiB/s', c: ['-m', 'stream', '-c', '4', '-s', '65536'], ours: ['-m', 'stream', '-c', '4', '-s', '64k'], pickC: (j: Record<string, number>) => j.mib_per_s as number, pickOurs: (r: BenchResult) => r.mibPerS },
   ];
-  const rows = ['| workload | metric | C loadgen | tcpecho bench | ratio |', '|---|---|---|---|---|'];
+  const rows = [
+    '| workload | metric | C loadgen | tcpecho bench | ratio | generator CPU per unit, C | tcpecho bench | ratio |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const unit = (metric: string): string => (metric === 'msg/s' ? 'µs/msg' : 'µs/MiB');
   for (const item of cases) {
     const cRuns: number[] = [];
     const ourRuns: number[] = [];
+    // CPU time each generator spent per message (per MiB in stream), µs: less at the mercy of the
+    // VM's neighbours than the rates are, since it counts only the generator's own work.
+    const cCpu: number[] = [];
+    const ourCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const server = await refecho.start();
       const { port } = server;
@@ -194,14 +203,18 @@ async function loadgenRatios(): Promise<string | undefined> {
         // Each run's figure goes to the log too, as the servers' do: the table keeps only medians.
         const runC = (): void => {
           const out = execFileSync(loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q'], { encoding: 'utf8' });
-          const figure = item.pickC(JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>);
+          const summary = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>;
+          const figure = item.pickC(summary);
           cRuns.push(figure);
-          process.stderr.write(`    C loadgen ${fmt(figure)} ${item.metric}\n`);
+          cCpu.push(((summary.loadgen_cpu_pct as number) / 100 / figure) * 1e6);
+          process.stderr.write(`    C loadgen ${fmt(figure)} ${item.metric}, ${fmt(cCpu.at(-1), 2)} ${unit(item.metric)}\n`);
         };
         const runOurs = (): void => {
-          const figure = item.pickOurs(bench(port, item.ours));
+          const result = bench(port, item.ours);
+          const figure = item.pickOurs(result);
           ourRuns.push(figure);
-          process.stderr.write(`    tcpecho bench ${fmt(figure)} ${item.metric}\n`);
+          ourCpu.push(((result.cpuPercent.user + result.cpuPercent.system) / 100 / figure) * 1e6);
+          process.stderr.write(`    tcpecho bench ${fmt(figure)} ${item.metric}, ${fmt(ourCpu.at(-1), 2)} ${unit(item.metric)}\n`);
         };
         // Alternate which generator goes first.
         if (round % 2 === 0) (runC(), runOurs());
@@ -212,7 +225,12 @@ async function loadgenRatios(): Promise<string | undefined> {
     }
     const c = median(cRuns) as number;
     const ours = median(ourRuns) as number;
-    rows.push(`| ${item.name} | ${item.metric} | ${fmt(c)} | ${fmt(ours)} | ${(ours / c).toFixed(2)}x |`);
+    const cpuC = median(cCpu) as number;
+    const cpuOurs = median(ourCpu) as number;
+    rows.push(
+      `| ${item.name} | ${item.metric} | ${fmt(c)} | ${fmt(ours)} | ${(ours / c).toFixed(2)}x | ` +
+        `${fmt(cpuC, 2)} ${unit(item.metric)} | ${fmt(cpuOurs, 2)} ${unit(item.metric)} | ${(cpuOurs / cpuC).toFixed(2)}x (lower is better) |`,
+    );
   }
   return rows.join('\n');
 }
@@ -244,6 +262,8 @@ async function main(): Promise<void> {
   }
 
   const started = Date.now();
+  const loadgenOnly = values['loadgen-only'];
+  if (loadgenOnly) servers.splice(0, servers.length);
   const samples = await compareServers(servers);
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
@@ -263,21 +283,28 @@ async function main(): Promise<void> {
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:compare\` (${ROUNDS} rounds, ${DURATION} s per run after ${WARMUP} s warm-up, servers alternated; medians; ${minutes} min in all).`,
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}.`,
     'The load generator (`tcpecho bench`, every byte verified) runs on the same cores as the servers: on one thread, except in the rows marked 2 threads.',
-    '',
-    '## Servers, driven by `tcpecho bench`; ratio = server / plain node',
-    '',
-    serverTable(servers, samples),
-    '',
-    'A process per connection (fork modes, socat) makes 10,000 idle connections 10,000 processes: those rows are n/a.',
-    '',
+    ...(loadgenOnly
+      ? []
+      : [
+          '',
+          '## Servers, driven by `tcpecho bench`; ratio = server / plain node',
+          '',
+          serverTable(servers, samples),
+          '',
+          'A process per connection (fork modes, socat) makes 10,000 idle connections 10,000 processes: those rows are n/a.',
+          '',
+        ]),
     ...(children ? ['## Fork mode children', '', children] : []),
     ...(generators
       ? ['', '## The load generator against the C one (`../shared/bench/loadgen`), both driving `refecho`', '', generators]
       : []),
     '',
   ].join('\n');
-  mkdirSync(OUT, { recursive: true });
-  writeFileSync(values.out, text);
+  // A --loadgen-only run is a part of the table: it leaves results.md alone unless --out says where.
+  if (!loadgenOnly || values.out !== undefined) {
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(values.out ?? `${ROOT}bench/results.md`, text);
+  }
   process.stdout.write(text);
 }
 

@@ -54,15 +54,46 @@ const WORKLOADS: Workload[] = [
 /** Higher is better for rates, lower for latencies and memory. */
 const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
 
+/** A bench run that reported errors (its exit code 1), with what it printed. */
+class BenchFailure extends Error {}
+
 function bench(port: number, args: string[]): BenchResult {
-  const out = execFileSync(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', DURATION, '--warmup', WARMUP, '--json'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 20,
-  });
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', DURATION, '--warmup', WARMUP, '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    });
+  } catch (err) {
+    // Exit code 1 with a JSON report: the run found errors. Anything else is a broken comparison.
+    const stdout = (err as { stdout?: string }).stdout ?? '';
+    if (!stdout.startsWith('{')) throw err;
+    const result = JSON.parse(stdout) as BenchResult;
+    throw new BenchFailure(`${result.errorTotal} error(s): ${result.errorSamples.join('; ')}`);
+  }
   const result = JSON.parse(out) as BenchResult;
-  if (result.errorTotal > 0) throw new Error(`bench errors: ${JSON.stringify(result.errorSamples)}`);
+  if (result.errorTotal > 0) throw new BenchFailure(`${result.errorTotal} error(s): ${result.errorSamples.join('; ')}`);
   return result;
+}
+
+/**
+ * Runs that reported errors, described. A run with errors is left out of the medians (a stalled
+ * connection makes its figures meaningless) and listed under the tables instead of ending an
+ * hour-long comparison; any other failure still ends it.
+ */
+const failures: string[] = [];
+
+/** `bench`, or undefined (logged and listed in `failures`) when the run reported errors. */
+function benchOrRecord(port: number, args: string[], what: string): BenchResult | undefined {
+  try {
+    return bench(port, args);
+  } catch (err) {
+    if (!(err instanceof BenchFailure)) throw err;
+    failures.push(`${what}: ${err.message}`);
+    process.stderr.write(`    FAILED (left out of the medians): ${err.message}\n`);
+    return undefined;
+  }
 }
 
 /** RSS of `pid` and all its descendants (cluster: the primary and its workers), KiB. */
@@ -129,7 +160,8 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
       try {
         for (const workload of WORKLOADS) {
           process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name}\n`);
-          const result = bench(server.port, workload.args);
+          const result = benchOrRecord(server.port, workload.args, `round ${round + 1}, ${spec.name}, ${workload.name}`);
+          if (result === undefined) continue;
           const figures: string[] = [];
           for (const [metric, pick] of Object.entries(workload.metrics)) {
             const figure = pick(result);
@@ -202,7 +234,16 @@ async function loadgenRatios(): Promise<string | undefined> {
         process.stderr.write(`round ${round + 1}/${ROUNDS}  load generators    ${item.name}\n`);
         // Each run's figure goes to the log too, as the servers' do: the table keeps only medians.
         const runC = (): void => {
-          const out = execFileSync(loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q'], { encoding: 'utf8' });
+          let out: string;
+          try {
+            out = execFileSync(loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q'], { encoding: 'utf8' });
+          } catch (err) {
+            // The C generator exits 1 on any error; its summary line is still the last one.
+            const stdout = (err as { stdout?: string }).stdout ?? '';
+            failures.push(`round ${round + 1}, C loadgen against refecho, ${item.name}: ${stdout.trim().split('\n').pop() ?? (err as Error).message}`);
+            process.stderr.write('    C loadgen FAILED (left out of the medians)\n');
+            return;
+          }
           const summary = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>;
           const figure = item.pickC(summary);
           cRuns.push(figure);
@@ -210,7 +251,8 @@ async function loadgenRatios(): Promise<string | undefined> {
           process.stderr.write(`    C loadgen ${fmt(figure)} ${item.metric}, ${fmt(cCpu.at(-1), 2)} ${unit(item.metric)}\n`);
         };
         const runOurs = (): void => {
-          const result = bench(port, item.ours);
+          const result = benchOrRecord(port, item.ours, `round ${round + 1}, tcpecho bench against refecho, ${item.name}`);
+          if (result === undefined) return;
           const figure = item.pickOurs(result);
           ourRuns.push(figure);
           ourCpu.push(((result.cpuPercent.user + result.cpuPercent.system) / 100 / figure) * 1e6);
@@ -297,6 +339,9 @@ async function main(): Promise<void> {
     ...(children ? ['## Fork mode children', '', children] : []),
     ...(generators
       ? ['', '## The load generator against the C one (`../shared/bench/loadgen`), both driving `refecho`', '', generators]
+      : []),
+    ...(failures.length > 0
+      ? ['', '## Runs that reported errors, left out of the medians', '', ...failures.map((line) => `- ${line}`)]
       : []),
     '',
   ].join('\n');

@@ -7,8 +7,9 @@ export type ErrorKind = (typeof ERROR_KINDS)[number];
 /**
  * Latencies below this many microseconds are counted in a plain array first and folded into the
  * HdrHistogram when it is read: an array increment per message instead of the histogram's bucket
- * arithmetic (about a tenth of the generator's own CPU per message at 1 KiB ping-pong). The figures
- * are the same, since the histogram receives the same values, only in bulk.
+ * arithmetic (at 1 KiB ping-pong, 1.35 against 1.60 µs of user CPU per message, medians of five
+ * runs). The figures are the same, since the histogram receives the same values, only in bulk.
+ * Float64 counts stay exact past any run length (a Uint32 would wrap after ~6 h at 200k msg/s).
  */
 const FINE_LIMIT_US = 65_536;
 
@@ -19,7 +20,7 @@ const FINE_LIMIT_US = 65_536;
 export class Stats {
   readonly #histogram: Histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   /** Counts of latencies below FINE_LIMIT_US by value, not yet in #histogram. */
-  readonly #fine = new Uint32Array(FINE_LIMIT_US);
+  readonly #fine = new Float64Array(FINE_LIMIT_US);
   #fineCount = 0;
   readonly errors = new Map<ErrorKind, number>(ERROR_KINDS.map((kind) => [kind, 0]));
   /** The first few error descriptions, for the report. */

@@ -59,6 +59,7 @@ class BenchFailure extends Error {}
 
 function bench(port: number, args: string[]): BenchResult {
   let out: string;
+  let failed = false;
   try {
     out = execFileSync(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', DURATION, '--warmup', WARMUP, '--json'], {
       encoding: 'utf8',
@@ -67,14 +68,18 @@ function bench(port: number, args: string[]): BenchResult {
     });
   } catch (err) {
     // Exit code 1 with a JSON report: the run found errors. Anything else is a broken comparison.
-    const stdout = (err as { stdout?: string }).stdout ?? '';
-    if (!stdout.startsWith('{')) throw err;
-    const result = JSON.parse(stdout) as BenchResult;
-    throw new BenchFailure(`${result.errorTotal} error(s): ${result.errorSamples.join('; ')}`);
+    out = (err as { stdout?: string }).stdout ?? '';
+    if (!out.startsWith('{')) throw err;
+    failed = true;
   }
   const result = JSON.parse(out) as BenchResult;
-  if (result.errorTotal > 0) throw new BenchFailure(`${result.errorTotal} error(s): ${result.errorSamples.join('; ')}`);
+  if (failed || result.errorTotal > 0) throw new BenchFailure(`${result.errorTotal} error(s): ${result.errorSamples.join('; ')}`);
   return result;
+}
+
+/** The C load generator's summary: the last line it prints. */
+function lastLine(out: string): string {
+  return out.trim().split('\n').pop() as string;
 }
 
 /**
@@ -240,11 +245,11 @@ async function loadgenRatios(): Promise<string | undefined> {
           } catch (err) {
             // The C generator exits 1 on any error; its summary line is still the last one.
             const stdout = (err as { stdout?: string }).stdout ?? '';
-            failures.push(`round ${round + 1}, C loadgen against refecho, ${item.name}: ${stdout.trim().split('\n').pop() ?? (err as Error).message}`);
+            failures.push(`round ${round + 1}, C loadgen against refecho, ${item.name}: ${stdout === '' ? (err as Error).message : lastLine(stdout)}`);
             process.stderr.write('    C loadgen FAILED (left out of the medians)\n');
             return;
           }
-          const summary = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>;
+          const summary = JSON.parse(lastLine(out)) as Record<string, number>;
           const figure = item.pickC(summary);
           cRuns.push(figure);
           cCpu.push(((summary.loadgen_cpu_pct as number) / 100 / figure) * 1e6);

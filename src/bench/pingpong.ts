@@ -32,6 +32,6 @@ export class PingPongConnection extends VerifiedConnection {
   #issue(now: number): void {
     this.#sentAt[this.#issued % this.ctx.pipeline] = now;
     this.#issued++;
-    this.send(this.ctx.size, now);
+    this.sendBatched(this.ctx.size, now);
   }
 }

@@ -7,6 +7,7 @@ import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
 import { StreamConnection } from './stream.js';
 import type { LoadWorker } from './load-worker.js';
 import type { LoadContext } from './verified-connection.js';
+import { WriteBatch } from './write-batch.js';
 
 export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -133,7 +134,16 @@ export async function runShard(options: BenchOptions): Promise<{ result: BenchRe
   const { host, port, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit } = checkOptions(options);
 
   const stats = new Stats();
-  const ctx: LoadContext = { host, port, pattern: new Pattern(size), stats, size, pipeline, readBuffer: Buffer.allocUnsafe(256 * 1024) };
+  const ctx: LoadContext = {
+    host,
+    port,
+    pattern: new Pattern(size),
+    stats,
+    size,
+    pipeline,
+    readBuffer: Buffer.allocUnsafe(256 * 1024),
+    writes: connections > 1 ? new WriteBatch() : undefined,
+  };
   const workers: LoadWorker[] = [];
 
   // Open loop (connect mode with a rate): connections added on a clock, not when others finish.

@@ -3,6 +3,7 @@ import { systemCode } from '../errors.js';
 import type { LoadWorker } from './load-worker.js';
 import type { Pattern } from './pattern.js';
 import type { ErrorKind, Stats } from './stats.js';
+import type { WriteBatch } from './write-batch.js';
 
 /** What every load connection shares: where to connect, what to send, where to count. */
 export interface LoadContext {
@@ -19,6 +20,11 @@ export interface LoadContext {
    * synchronously in its callback, before the next read can overwrite it.
    */
   readBuffer: Buffer;
+  /**
+   * Where ping-pong writes wait for the end of the event loop's turn. Undefined with one
+   * connection: nothing to batch with, and waiting would only add to its latency.
+   */
+  writes: WriteBatch | undefined;
 }
 
 /**
@@ -140,12 +146,24 @@ export abstract class VerifiedConnection implements LoadWorker {
 
   /** Writes the next `n` bytes of this connection's stream; `now` is performance.now(). */
   protected send(n: number, now: number): boolean {
+    return this.socket.write(this.#next(n, now));
+  }
+
+  /** Like send(), but the write is made with the rest of this turn's, when there is a WriteBatch. */
+  protected sendBatched(n: number, now: number): void {
+    const data = this.#next(n, now);
+    if (this.ctx.writes === undefined) this.socket.write(data);
+    else this.ctx.writes.add(this.socket, data);
+  }
+
+  /** The next `n` bytes of this connection's stream, counted as sent. */
+  #next(n: number, now: number): Buffer {
     const data = this.ctx.pattern.window(this.start, this.sent, n);
     // The timeout clock starts when something is outstanding.
     if (this.sent === this.received) this.lastProgress = now;
     this.sent += n;
     if (this.ctx.stats.counting) this.ctx.stats.bytesSent += n;
-    return this.socket.write(data);
+    return data;
   }
 
   /** `length` bytes have arrived at the start of the shared `buffer`: check and count them. */

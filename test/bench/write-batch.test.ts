@@ -1,0 +1,55 @@
+// The ping-pong writes held back to the end of the event loop's turn: none is made early, each is
+// made once and in order, a connection that failed meanwhile is skipped, and the batch fills again.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { test } from 'node:test';
+import { WriteBatch } from '../../src/bench/write-batch.js';
+import { connectTo, readAll } from '../helpers/echo.js';
+import { until, within } from '../helpers/timeout.js';
+
+test('batched writes are made after the turn, each once and in order; ended and destroyed sockets are skipped', async (t) => {
+  const received: Promise<Buffer>[] = [];
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.push(socket);
+    received.push(readAll(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as net.AddressInfo;
+  const [a, b, gone, ended] = [await connectTo(port), await connectTo(port), await connectTo(port), await connectTo(port)];
+  const writeErrors: Error[] = [];
+  for (const socket of [gone, ended]) socket.on('error', (err) => writeErrors.push(err));
+  sockets.push(a, b, gone, ended);
+
+  const batch = new WriteBatch();
+  batch.add(a, Buffer.from('a1'));
+  batch.add(b, Buffer.from('b1'));
+  batch.add(gone, Buffer.from('g1'));
+  batch.add(ended, Buffer.from('e1'));
+  batch.add(a, Buffer.from('a2'));
+  gone.destroy();
+  ended.end();
+  assert.equal(a.bytesWritten + b.bytesWritten, 0, 'nothing is written before the turn ends');
+  await nextTurn();
+  assert.equal(a.bytesWritten, 4);
+  assert.equal(b.bytesWritten, 2);
+  assert.equal(ended.bytesWritten, 0);
+
+  // Flushed batches fill and flush again.
+  batch.add(b, Buffer.from('b2'));
+  await nextTurn();
+  a.end();
+  b.end();
+  await until(() => received.length === 4, 5000, 'four accepted connections');
+  const settled = await within(Promise.allSettled(received), 5000, 'every connection to end');
+  const texts = settled.map((r) => (r.status === 'fulfilled' ? String(r.value) : '')).sort();
+  assert.deepEqual(texts, ['', '', 'a1a2', 'b1b2']);
+  assert.deepEqual(writeErrors, []);
+});

@@ -54,7 +54,7 @@ const WORKLOADS: Workload[] = [
 /** Higher is better for rates, lower for latencies and memory. */
 const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
 
-/** A bench run that reported errors (its exit code 1), with what it printed. */
+/** A bench run that reported errors (its exit code 1), or whose process died of a signal. */
 class BenchFailure extends Error {}
 
 function bench(port: number, args: string[]): BenchResult {
@@ -67,6 +67,10 @@ function bench(port: number, args: string[]): BenchResult {
       maxBuffer: 1 << 20,
     });
   } catch (err) {
+    // A generator killed by a signal: seen once, Node aborting in a worker thread's teardown
+    // (`NodePlatform::ForIsolate` assertion) at the end of a 2-thread run. Not the server's doing.
+    const { signal } = err as { signal?: string | null };
+    if (signal) throw new BenchFailure(`the generator died of ${signal}`);
     // Exit code 1 with a JSON report: the run found errors. Anything else is a broken comparison.
     out = (err as { stdout?: string }).stdout ?? '';
     if (!out.startsWith('{')) throw err;
@@ -83,13 +87,13 @@ function lastLine(out: string): string {
 }
 
 /**
- * Runs that reported errors, described. A run with errors is left out of the medians (a stalled
- * connection makes its figures meaningless) and listed under the tables instead of ending an
- * hour-long comparison; any other failure still ends it.
+ * Runs that reported errors or whose generator died, described. Such a run is left out of the
+ * medians (a stalled connection makes its figures meaningless) and listed under the tables
+ * instead of ending an hour-long comparison; any other failure still ends it.
  */
 const failures: string[] = [];
 
-/** `bench`, or undefined (logged and listed in `failures`) when the run reported errors. */
+/** `bench`, or undefined (logged and listed in `failures`) when the run failed as BenchFailure. */
 function benchOrRecord(port: number, args: string[], what: string): BenchResult | undefined {
   try {
     return bench(port, args);
@@ -346,7 +350,7 @@ async function main(): Promise<void> {
       ? ['', '## The load generator against the C one (`../shared/bench/loadgen`), both driving `refecho`', '', generators]
       : []),
     ...(failures.length > 0
-      ? ['', '## Runs that reported errors, left out of the medians', '', ...failures.map((line) => `- ${line}`)]
+      ? ['', '## Runs that failed (errors reported, or the generator died), left out of the medians', '', ...failures.map((line) => `- ${line}`)]
       : []),
     '',
   ].join('\n');

@@ -117,6 +117,15 @@ test('pingpong with --pipeline 8 and --messages stops after the count, error-fre
   assert.ok(result.durationS < 30);
 });
 
+test('pingpong with one connection writes at once (no batch): error-free, and an early close is still a short echo', async (t) => {
+  const server = await startTestServer(t);
+  const good = await runBench({ ...QUICK, port: server.address.port, connections: 1 });
+  assert.equal(good.errorTotal, 0, JSON.stringify(good.errorSamples));
+  assert.ok(good.messages > 0);
+  const port = await faultyServer(t, echoWith((chunk, pos) => (pos > 20_000 ? 'close' : chunk)));
+  assertOnly(await runBench({ ...QUICK, port, connections: 1 }), 'short');
+});
+
 test('connect mode with a rate: arrivals paced by the clock, error-free', async (t) => {
   const server = await startTestServer(t);
   let opened = 0;

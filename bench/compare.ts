@@ -57,11 +57,16 @@ const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
 /** A bench run that reported errors (its exit code 1), or whose process died of a signal. */
 class BenchFailure extends Error {}
 
-function bench(port: number, args: string[]): BenchResult {
+/** `command` and its arguments, run on CPU `cpu` only (through taskset) when `cpu` is given. */
+function onCpu(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+function bench(port: number, args: string[], cpu?: number): BenchResult {
   let out: string;
   let failed = false;
   try {
-    out = execFileSync(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', DURATION, '--warmup', WARMUP, '--json'], {
+    out = execFileSync(...onCpu(cpu, process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', DURATION, '--warmup', WARMUP, '--json']), {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 20,
@@ -94,9 +99,9 @@ function lastLine(out: string): string {
 const failures: string[] = [];
 
 /** `bench`, or undefined (logged and listed in `failures`) when the run failed as BenchFailure. */
-function benchOrRecord(port: number, args: string[], what: string): BenchResult | undefined {
+function benchOrRecord(port: number, args: string[], what: string, cpu?: number): BenchResult | undefined {
   try {
-    return bench(port, args);
+    return bench(port, args, cpu);
   } catch (err) {
     if (!(err instanceof BenchFailure)) throw err;
     failures.push(`${what}: ${err.message}`);
@@ -215,21 +220,31 @@ function serverTable(servers: ServerSpec[], samples: Samples): string {
   return rows.join('\n');
 }
 
-/** tcpecho bench against the C load generator, both driving the C server. */
-async function loadgenRatios(): Promise<string | undefined> {
+/**
+ * Whether the generator table also gets pinned rows: each generator on CPU 0, refecho on CPU 1.
+ * Unpinned, the scheduler sometimes puts a generator's threads (Node's helpers, or the main thread
+ * itself) on the server's core for a while, and the same pair measured 132-165k msg/s from one
+ * run to the next; pinned, 169-176k.
+ */
+const PIN = os.cpus().length >= 2 && ['/usr/bin/taskset', '/bin/taskset'].some((path) => existsSync(path));
+
+/**
+ * tcpecho bench against the C load generator, both driving the C server; with `pinned`, each
+ * generator runs on CPU 0 and the server on CPU 1.
+ */
+async function loadgenRatios(pinned: boolean): Promise<string[] | undefined> {
   const loadgen = `${SHARED_BENCH}loadgen`;
-  const refecho = refechoServer();
+  const refecho = refechoServer(pinned ? 1 : undefined);
+  const genCpu = pinned ? 0 : undefined;
   if (!existsSync(loadgen) || refecho === undefined) return undefined;
   const cases = [
     { name: 'pingpong c=50 1 KiB', metric: 'msg/s', c: ['-m', 'pingpong', '-c', '50', '-s', '1024'], ours: ['-m', 'pingpong', '-c', '50', '-s', '1k'], pickC: (j: Record<string, number>) => j.msgs_per_s as number, pickOurs: (r: BenchResult) => r.messagesPerS },
     { name: 'stream c=4 64 KiB', metric: 'MiB/s', c: ['-m', 'stream', '-c', '4', '-s', '65536'], ours: ['-m', 'stream', '-c', '4', '-s', '64k'], pickC: (j: Record<string, number>) => j.mib_per_s as number, pickOurs: (r: BenchResult) => r.mibPerS },
   ];
-  const rows = [
-    '| workload | metric | C loadgen | tcpecho bench | ratio | generator CPU per unit, C | tcpecho bench | ratio |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
+  const rows: string[] = [];
   const unit = (metric: string): string => (metric === 'msg/s' ? 'µs/msg' : 'µs/MiB');
-  for (const item of cases) {
+  for (const shape of cases) {
+    const item = { ...shape, name: pinned ? `${shape.name}, pinned` : shape.name };
     const cRuns: number[] = [];
     const ourRuns: number[] = [];
     // CPU time each generator spent per message (per MiB in stream), µs: less at the mercy of the
@@ -245,7 +260,7 @@ async function loadgenRatios(): Promise<string | undefined> {
         const runC = (): void => {
           let out: string;
           try {
-            out = execFileSync(loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q'], { encoding: 'utf8' });
+            out = execFileSync(...onCpu(genCpu, loadgen, ['127.0.0.1', String(port), ...item.c, '-d', DURATION, '-q']), { encoding: 'utf8' });
           } catch (err) {
             // The C generator exits 1 on any error; its summary line is still the last one.
             const stdout = (err as { stdout?: string }).stdout ?? '';
@@ -260,7 +275,7 @@ async function loadgenRatios(): Promise<string | undefined> {
           process.stderr.write(`    C loadgen ${fmt(figure)} ${item.metric}, ${fmt(cCpu.at(-1), 2)} ${unit(item.metric)}\n`);
         };
         const runOurs = (): void => {
-          const result = benchOrRecord(port, item.ours, `round ${round + 1}, tcpecho bench against refecho, ${item.name}`);
+          const result = benchOrRecord(port, item.ours, `round ${round + 1}, tcpecho bench against refecho, ${item.name}`, genCpu);
           if (result === undefined) return;
           const figure = item.pickOurs(result);
           ourRuns.push(figure);
@@ -283,7 +298,7 @@ async function loadgenRatios(): Promise<string | undefined> {
         `${fmt(cpuC, 2)} ${unit(item.metric)} | ${fmt(cpuOurs, 2)} ${unit(item.metric)} | ${(cpuOurs / cpuC).toFixed(2)}x (lower is better) |`,
     );
   }
-  return rows.join('\n');
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -320,7 +335,17 @@ async function main(): Promise<void> {
   let generators: string | undefined;
   if (!values['no-loadgen']) {
     try {
-      generators = await loadgenRatios();
+      const unpinned = await loadgenRatios(false);
+      const pinned = PIN ? await loadgenRatios(true) : undefined;
+      if (unpinned !== undefined) {
+        generators = [
+          '| workload | metric | C loadgen | tcpecho bench | ratio | generator CPU per unit, C | tcpecho bench | ratio |',
+          '|---|---|---|---|---|---|---|---|',
+          ...unpinned,
+          ...(pinned ?? []),
+        ].join('\n');
+        if (pinned) generators += '\n\nRows marked pinned: each generator on CPU 0 and `refecho` on CPU 1 (`taskset`), the same for both generators.';
+      }
     } catch (err) {
       generators = `The comparison with the C load generator failed: ${(err as Error).message}`;
     }

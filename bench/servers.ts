@@ -57,10 +57,11 @@ export const plainServer: ServerSpec = {
   },
 };
 
-/** The C epoll server from ../shared/bench, as a reference row, when it has been built. */
-export function refechoServer(): ServerSpec | undefined {
+/** The C epoll server from ../shared/bench, when it has been built; on CPU `cpu` only, if given. */
+export function refechoServer(cpu?: number): ServerSpec | undefined {
   const bin = `${SHARED_BENCH}refecho`;
   if (!existsSync(bin)) return undefined;
+  if (cpu !== undefined) return external('refecho (C)', true, 'taskset', (port) => ['-c', String(cpu), bin, String(port)]);
   return external('refecho (C)', true, bin, (port) => [String(port)]);
 }
 

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { runBench, type BenchOptions, type BenchResult, type ConnectionClose } from '../../src/index.js';
-import { STREAM_WINDOW } from '../../src/bench/stream.js';
+import { streamWindow } from '../../src/bench/stream.js';
 import { CLI, collect, runCli } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
 import { until } from '../helpers/timeout.js';
@@ -195,16 +195,21 @@ for (const mode of ['pingpong', 'stream'] as const) {
   });
 }
 
-test('stream mode keeps at most its window of bytes unechoed per connection', async (t) => {
-  // A server that reads everything and echoes nothing: the generator must stop at its window
-  // instead of filling every kernel buffer on the way (which made loopback drop segments).
-  let received = 0;
-  const port = await faultyServer(t, (socket) => socket.on('data', (chunk: Buffer) => (received += chunk.length)));
-  const result = await runBench({ ...QUICK, port, mode: 'stream', connections: 1, size: 65536, durationMs: 300, timeoutMs: 1000 });
-  assertOnly(result, 'timeout');
-  assert.ok(received <= STREAM_WINDOW, `the server read ${received} bytes`);
-  assert.ok(received > STREAM_WINDOW / 2, `the server read only ${received} bytes`);
-});
+for (const size of [65536, 131072]) {
+  test(`stream mode keeps at most its window of bytes unechoed per connection (${size / 1024} KiB writes)`, async (t) => {
+    // A server that reads everything and echoes nothing: the generator must stop at its window
+    // instead of filling every kernel buffer on the way (which made loopback drop segments).
+    let received = 0;
+    const port = await faultyServer(t, (socket) => socket.on('data', (chunk: Buffer) => (received += chunk.length)));
+    const result = await runBench({ ...QUICK, port, mode: 'stream', connections: 1, size, durationMs: 300, timeoutMs: 1000 });
+    assertOnly(result, 'timeout');
+    const window = streamWindow(size);
+    // 256 KiB, or four writes when they are larger.
+    assert.equal(window, size === 65536 ? 256 * 1024 : 512 * 1024);
+    assert.ok(received <= window, `the server read ${received} bytes`);
+    assert.ok(received > window / 2, `the server read only ${received} bytes`);
+  });
+}
 
 test('a server that stops echoing is caught as a timeout', async (t) => {
   const port = await faultyServer(t, echoWith((chunk, pos) => (pos > 10_000 ? 'drop' : chunk)));

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BenchResult } from '../src/index.js';
-import { CLI, OUT, ROOT, SHARED_BENCH, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { CLI, OUT, ROOT, SHARED_BENCH, onCpu, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
 import { forkChildFigures } from './fork-children.js';
 
 const { values } = parseArgs({
@@ -56,11 +56,6 @@ const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
 
 /** A bench run that reported errors (its exit code 1), or whose process died of a signal. */
 class BenchFailure extends Error {}
-
-/** `command` and its arguments, run on CPU `cpu` only (through taskset) when `cpu` is given. */
-function onCpu(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
-  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
-}
 
 function bench(port: number, args: string[], cpu?: number): BenchResult {
   let out: string;

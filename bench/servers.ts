@@ -61,25 +61,32 @@ export const plainServer: ServerSpec = {
 export function refechoServer(cpu?: number): ServerSpec | undefined {
   const bin = `${SHARED_BENCH}refecho`;
   if (!existsSync(bin)) return undefined;
-  if (cpu !== undefined) return external('refecho (C)', true, 'taskset', (port) => ['-c', String(cpu), bin, String(port)]);
-  return external('refecho (C)', true, bin, (port) => [String(port)]);
+  return external('refecho (C)', true, (port) => onCpu(cpu, bin, [String(port)]));
 }
 
 /** socat forking `cat` for every client: the classic C fork-per-client server, when installed. */
 export function socatServer(): ServerSpec | undefined {
   const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
   if (bin === undefined) return undefined;
-  return external('socat fork', false, bin, (port) => [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']);
+  return external('socat fork', false, (port) => [bin, [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']]);
 }
 
-/** A server that takes its port on the command line: given a port that was free a moment ago. */
-function external(name: string, idle: boolean, bin: string, args: (port: number) => string[]): ServerSpec {
+/** `command` and its arguments, run on CPU `cpu` only (through taskset) when `cpu` is given. */
+export function onCpu(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+/**
+ * A server that takes its port on the command line: `command(port)` gives what to run, for a port
+ * that was free a moment ago.
+ */
+function external(name: string, idle: boolean, command: (port: number) => [string, string[]]): ServerSpec {
   return {
     name,
     idle,
     async start() {
       const port = await freePort();
-      const child = spawn(bin, args(port), { stdio: ['ignore', 'ignore', 'ignore'] });
+      const child = spawn(...command(port), { stdio: ['ignore', 'ignore', 'ignore'] });
       await waitFor(() => {
         if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
         return listening(port) ? port : undefined;

@@ -7,7 +7,7 @@ import { ERROR_KINDS, Stats, type ErrorKind } from './stats.js';
 import { StreamConnection } from './stream.js';
 import type { LoadWorker } from './load-worker.js';
 import type { LoadContext } from './verified-connection.js';
-import { WriteBatch } from './write-batch.js';
+import { WriteBatch } from '../write-batch.js';
 
 export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];

@@ -3,7 +3,7 @@ import { systemCode } from '../errors.js';
 import type { LoadWorker } from './load-worker.js';
 import type { Pattern } from './pattern.js';
 import type { ErrorKind, Stats } from './stats.js';
-import type { WriteBatch } from './write-batch.js';
+import type { WriteBatch } from '../write-batch.js';
 
 /** What every load connection shares: where to connect, what to send, where to count. */
 export interface LoadContext {

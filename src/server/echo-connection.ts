@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { systemCode } from '../errors.js';
 import { adoptWithOnread } from './adopt-socket.js';
 import { BufferPool } from './buffer-pool.js';
+import { WriteBatch } from '../write-batch.js';
 
 /**
  * Why a connection ended:
@@ -55,6 +56,19 @@ const READ_BUFFER = Buffer.allocUnsafe(FULL_READ);
 
 /** Buffers for streaming connections' reads: 64 of them at most (4 MiB a process). */
 const BULK_BUFFERS = new BufferPool(FULL_READ, 64);
+
+/**
+ * Echoes of short reads wait here for the end of the event loop's turn. A short read is the last
+ * one libuv makes on that socket in this poll phase, so nothing of the connection can arrive
+ * before the batch is flushed; any direct write or end() flushes it first all the same, so the
+ * order of a connection's bytes never depends on that. A write the kernel would not take pauses
+ * reading until 'drain', as a direct one does.
+ */
+const ECHO_WRITES = new WriteBatch(pauseReading);
+
+function pauseReading(socket: net.Socket): void {
+  socket.pause();
+}
 
 /** Pool buffers lent out now: to connections as their next read, or to writes. For tests. */
 export function bulkBuffersLent(): number {
@@ -116,7 +130,14 @@ function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boo
     // cheaper than the 64 KiB allocation per read it replaces.
     const chunk = Buffer.allocUnsafe(length);
     READ_BUFFER.copy(chunk, 0, 0, length);
-    more = echoChunk(this, chunk);
+    if (length < FULL_READ) {
+      // Measured on ping-pong c=50 1 KiB: about a tenth less of the server's user CPU per message
+      // and a lower p99 (README, "Performance").
+      ECHO_WRITES.add(this, chunk);
+      more = true;
+    } else {
+      more = echoChunk(this, chunk);
+    }
   } else {
     // Our own pool buffer: the write takes it as it is, and holds it until the kernel has taken
     // it (or the write has failed); only then does it go back to the pool.
@@ -142,6 +163,7 @@ function echoChunk(socket: net.Socket, chunk: Buffer, written?: () => void): boo
   // tails into the next write. Measured: stream c=4 64 KiB went from 0.85x to 1.2x the plain
   // server. setNoDelay is a no-op in JavaScript once it is off.
   if (chunk.length >= FULL_READ) socket.setNoDelay(false);
+  if (ECHO_WRITES.size > 0) ECHO_WRITES.flush();
   return socket.write(chunk, written);
 }
 
@@ -151,7 +173,9 @@ function socketOnDrain(this: net.Socket): void {
 
 function socketOnEnd(this: EchoSocket): void {
   this[kEcho].sawEnd = true;
-  // end() rather than destroy(): it flushes every queued echo before the FIN.
+  // end() rather than destroy(): it flushes every queued echo before the FIN. The held ones go
+  // first.
+  ECHO_WRITES.flush();
   this.end();
 }
 
@@ -162,6 +186,7 @@ function socketOnTimeout(this: EchoSocket): void {
   // one that went away, say) would keep that flush pending forever: one more idle period, then
   // the socket is destroyed.
   state.idleReaper = setTimeout(() => this.destroy(), state.idleTimeoutMs).unref();
+  ECHO_WRITES.flush();
   this.end();
 }
 

@@ -5,9 +5,9 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { test } from 'node:test';
-import { WriteBatch } from '../../src/bench/write-batch.js';
-import { connectTo, readAll } from '../helpers/echo.js';
-import { until, within } from '../helpers/timeout.js';
+import { WriteBatch } from '../src/write-batch.js';
+import { connectTo, readAll } from './helpers/echo.js';
+import { until, within } from './helpers/timeout.js';
 
 test('batched writes are made after the turn, each once and in order; ended and destroyed sockets are skipped', async (t) => {
   const received: Promise<Buffer>[] = [];
@@ -52,4 +52,41 @@ test('batched writes are made after the turn, each once and in order; ended and 
   const texts = settled.map((r) => (r.status === 'fulfilled' ? String(r.value) : '')).sort();
   assert.deepEqual(texts, ['', '', 'a1a2', 'b1b2']);
   assert.deepEqual(writeErrors, []);
+});
+
+test('flush() makes the held writes at once; onFull is told of each write the kernel would not take', async (t) => {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    // Never reads: the client's writes fill the kernel's buffers, then queue in memory.
+    socket.pause();
+    sockets.push(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as net.AddressInfo;
+  const client = await connectTo(port);
+  sockets.push(client);
+
+  const full: net.Socket[] = [];
+  const batch = new WriteBatch((socket) => full.push(socket));
+  batch.add(client, Buffer.from('first'));
+  assert.equal(batch.size, 1);
+  batch.flush();
+  assert.equal(batch.size, 0);
+  assert.equal(client.bytesWritten, 5, 'flush() wrote without waiting for the turn to end');
+  assert.deepEqual(full, []);
+
+  // 64 MiB held in one turn is more than loopback's buffers take: the writes that queue in
+  // memory are reported, each time.
+  const chunk = Buffer.alloc(1 << 20);
+  for (let i = 0; i < 64; i++) batch.add(client, chunk);
+  await nextTurn();
+  assert.equal(batch.size, 0);
+  assert.ok(full.length > 0 && full.length < 64, `onFull called ${full.length} times`);
+  assert.ok(full.every((socket) => socket === client));
+  assert.ok(client.writableLength > 0);
 });

@@ -2,8 +2,8 @@
 // driven by `tcpecho bench` on the same workloads, alternating over several rounds; prints a table
 // of medians with each one's ratio to the plain server and writes it to bench/results.md.
 //
-//   npm run bench:compare -- [--rounds 3] [--duration 4] [--idle 10000] [--no-loadgen | --loadgen-only]
-//                            [--only 'tcpecho event,tcpecho fork']   (the plain server always runs)
+//   npm run bench:compare -- [--rounds 3] [--duration 4] [--warmup 1] [--idle 10000] [--no-loadgen | --loadgen-only]
+//                            [--only 'tcpecho event,tcpecho fork'] [--out FILE]   (the plain server always runs)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -13,22 +13,40 @@ import type { BenchResult } from '../src/index.js';
 import { CLI, OUT, ROOT, SHARED_BENCH, onCpu, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
 import { forkChildFigures } from './fork-children.js';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '1' },
-    idle: { type: 'string', default: '10000' },
-    'no-loadgen': { type: 'boolean', default: false },
-    'loadgen-only': { type: 'boolean', default: false },
-    only: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
+const USAGE = "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE]";
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        rounds: { type: 'string', default: '3' },
+        duration: { type: 'string', default: '4' },
+        warmup: { type: 'string', default: '1' },
+        idle: { type: 'string', default: '10000' },
+        'no-loadgen': { type: 'boolean', default: false },
+        'loadgen-only': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        out: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    // A mistyped option gets one line and the usage, not a stack trace (exit 2, as the CLI's usage errors).
+    process.stderr.write(`bench:compare: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseOptions();
 const ROUNDS = Number(values.rounds);
 const DURATION = values.duration;
 const WARMUP = values.warmup;
 const IDLE = Number(values.idle);
+for (const [name, value] of [['--rounds', ROUNDS], ['--duration', Number(DURATION)], ['--warmup', Number(WARMUP)], ['--idle', IDLE]] as const) {
+  if (!Number.isFinite(value) || value < (name === '--rounds' ? 1 : 0) || (name !== '--duration' && name !== '--warmup' && !Number.isInteger(value))) {
+    process.stderr.write(`bench:compare: ${name} must be ${name === '--rounds' ? 'a whole number of at least 1' : name === '--idle' ? 'a whole number' : 'a number of seconds'}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
 
 interface Workload {
   name: string;

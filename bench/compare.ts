@@ -31,7 +31,7 @@ function parseOptions() {
     });
   } catch (err) {
     // A mistyped option gets one line and the usage, not a stack trace (exit 2, as the CLI's usage errors).
-    process.stderr.write(`bench:compare: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n`);
+    process.stderr.write(`bench:compare: ${(err as Error).message.split('\n')[0]}\n${USAGE}\n`);
     process.exit(2);
   }
 }

@@ -103,7 +103,7 @@ test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo 
   t.after(() => server.close());
   const socket = await connectTo((server.address() as net.AddressInfo).port);
   t.after(() => socket.destroy());
-  // Each write leaves at once (without Nagle, a write would wait for the last one's ACK).
+  // Each write leaves at once (with Nagle, a small write would wait for the last one's ACK).
   socket.setNoDelay(true);
   socket.pause();
   const echo = await served;

@@ -15,6 +15,12 @@ import { forkChildFigures } from './fork-children.js';
 
 const USAGE = "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE]";
 
+/** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
+function usageError(message: string): never {
+  process.stderr.write(`bench:compare: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
 function parseOptions() {
   try {
     return parseArgs({
@@ -30,23 +36,26 @@ function parseOptions() {
       },
     });
   } catch (err) {
-    // A mistyped option gets one line and the usage, not a stack trace (exit 2, as the CLI's usage errors).
-    process.stderr.write(`bench:compare: ${(err as Error).message.split('\n')[0]}\n${USAGE}\n`);
-    process.exit(2);
+    return usageError((err as Error).message.split('\n')[0] as string);
   }
 }
 
-const { values } = parseOptions();
-const ROUNDS = Number(values.rounds);
-const DURATION = values.duration;
-const WARMUP = values.warmup;
-const IDLE = Number(values.idle);
-for (const [name, value] of [['--rounds', ROUNDS], ['--duration', Number(DURATION)], ['--warmup', Number(WARMUP)], ['--idle', IDLE]] as const) {
-  if (!Number.isFinite(value) || value < (name === '--rounds' ? 1 : 0) || (name !== '--duration' && name !== '--warmup' && !Number.isInteger(value))) {
-    process.stderr.write(`bench:compare: ${name} must be ${name === '--rounds' ? 'a whole number of at least 1' : name === '--idle' ? 'a whole number' : 'a number of seconds'}\n${USAGE}\n`);
-    process.exit(2);
+/** `--rounds` and `--idle` take a whole number (at least `min`), the others seconds. */
+function checkNumber(option: string, text: string, whole: boolean, min: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || (whole && !Number.isInteger(value))) {
+    usageError(`${option} must be ${whole ? (min > 0 ? `a whole number of at least ${min}` : 'a whole number') : 'a number of seconds'}`);
   }
+  return value;
 }
+
+const { values } = parseOptions();
+const ROUNDS = checkNumber('--rounds', values.rounds, true, 1);
+const DURATION = values.duration;
+checkNumber('--duration', DURATION, false, 0);
+const WARMUP = values.warmup;
+checkNumber('--warmup', WARMUP, false, 0);
+const IDLE = checkNumber('--idle', values.idle, true, 0);
 
 interface Workload {
   name: string;

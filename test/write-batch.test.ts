@@ -4,17 +4,20 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { WriteBatch } from '../src/write-batch.js';
 import { connectTo, readAll } from './helpers/echo.js';
 import { until, within } from './helpers/timeout.js';
 
-test('batched writes are made after the turn, each once and in order; ended and destroyed sockets are skipped', async (t) => {
-  const received: Promise<Buffer>[] = [];
+/**
+ * A loopback server calling `onConnection` for each accepted socket; every socket it accepts, and
+ * every one the test adds to `sockets`, is destroyed when the test ends.
+ */
+async function listening(t: TestContext, onConnection: (socket: net.Socket) => void): Promise<{ port: number; sockets: net.Socket[] }> {
   const sockets: net.Socket[] = [];
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.push(socket);
-    received.push(readAll(socket));
+    onConnection(socket);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -22,7 +25,12 @@ test('batched writes are made after the turn, each once and in order; ended and 
     for (const socket of sockets) socket.destroy();
     server.close();
   });
-  const { port } = server.address() as net.AddressInfo;
+  return { port: (server.address() as net.AddressInfo).port, sockets };
+}
+
+test('batched writes are made after the turn, each once and in order; ended and destroyed sockets are skipped', async (t) => {
+  const received: Promise<Buffer>[] = [];
+  const { port, sockets } = await listening(t, (socket) => received.push(readAll(socket)));
   const [a, b, gone, ended] = [await connectTo(port), await connectTo(port), await connectTo(port), await connectTo(port)];
   const writeErrors: Error[] = [];
   for (const socket of [gone, ended]) socket.on('error', (err) => writeErrors.push(err));
@@ -55,19 +63,8 @@ test('batched writes are made after the turn, each once and in order; ended and 
 });
 
 test('flush() makes the held writes at once; onFull is told of each write the kernel would not take', async (t) => {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    // Never reads: the client's writes fill the kernel's buffers, then queue in memory.
-    socket.pause();
-    sockets.push(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  const { port } = server.address() as net.AddressInfo;
+  // Never reads: the client's writes fill the kernel's buffers, then queue in memory.
+  const { port, sockets } = await listening(t, (socket) => socket.pause());
   const client = await connectTo(port);
   sockets.push(client);
 

@@ -24,3 +24,6 @@ send({
   histogram: encodeIntoCompressedBase64(stats.latencyUs()),
   counts: { messages: stats.messages, connections: stats.connections, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived, cpuUs: stats.cpuUs },
 });
+// Nothing is left to do: with the port closed the thread's event loop empties and the thread ends
+// by itself (see runThreaded for why it is not terminated).
+port.close();

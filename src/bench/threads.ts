@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { result, type BenchOptions, type BenchProgress, type BenchResult } from './run-bench.js';
@@ -40,12 +41,19 @@ export async function runThreaded(options: BenchOptions & { connections: number 
     if (limits) workerData.messages = limits[i] as number;
     return new Worker(new URL('./bench-thread.js', import.meta.url), { workerData });
   });
+  // Each thread ends by itself once it has sent its results (it closes its port). Terminating a
+  // thread that is still at work stops its isolate mid-flight, and Node 20 then aborts the whole
+  // process now and then (NodePlatform::ForIsolate, when V8's background compiler was still busy
+  // for it): 1 process in 20 running six threaded runs. Only a thread that failed, or that does not
+  // end within THREAD_EXIT_MS of reporting, is terminated.
+  const exits = workers.map((worker) => once(worker, 'exit').catch(() => undefined));
   const abort = (): void => workers.forEach((worker) => worker.postMessage('abort'));
   signal?.addEventListener('abort', abort, { once: true });
   if (signal?.aborted) abort();
   const latest: (BenchProgress | undefined)[] = workers.map(() => undefined);
+  let reports: ShardReport[];
   try {
-    const reports = await Promise.all(workers.map((worker, i) => new Promise<ShardReport>((resolve, reject) => {
+    reports = await Promise.all(workers.map((worker, i) => new Promise<ShardReport>((resolve, reject) => {
       worker.on('message', (message: ThreadMessage) => {
         if (message.type !== 'progress') return resolve(message);
         latest[i] = message;
@@ -56,11 +64,27 @@ export async function runThreaded(options: BenchOptions & { connections: number 
       // After 'done' this is a no-op; before it, the thread died without reporting.
       worker.once('exit', (code) => reject(new Error(`bench thread ${i + 1} of ${count} exited (code ${code}) without its results`)));
     })));
-    return merge(reports);
+  } catch (err) {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw err;
   } finally {
     signal?.removeEventListener('abort', abort);
-    await Promise.all(workers.map((worker) => worker.terminate()));
   }
+  await Promise.all(workers.map((worker, i) => endOf(worker, exits[i] as Promise<unknown>)));
+  return merge(reports);
+}
+
+/** How long a thread that has reported may take to end by itself before it is terminated. */
+const THREAD_EXIT_MS = 5000;
+
+/** Resolves once `worker` has ended: by itself, or terminated after THREAD_EXIT_MS. */
+async function endOf(worker: Worker, exit: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => void worker.terminate().then(() => resolve()), THREAD_EXIT_MS);
+  });
+  await Promise.race([exit, late]);
+  clearTimeout(timer);
 }
 
 function sum(latest: (BenchProgress | undefined)[]): BenchProgress {

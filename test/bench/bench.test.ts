@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { test, type TestContext } from 'node:test';
 import { runBench, type BenchOptions, type BenchResult, type ConnectionClose } from '../../src/index.js';
 import { streamWindow } from '../../src/bench/stream.js';
@@ -91,6 +92,26 @@ for (const mode of ['pingpong', 'stream', 'connect'] as const) {
     }
   });
 }
+
+test('threads that have reported end by themselves: none is terminated', async (t) => {
+  // Terminating a bench thread mid-flight made Node 20 abort the whole process now and then
+  // (src/bench/threads.ts). Count the terminate() calls a successful threaded run makes.
+  const server = await startTestServer(t);
+  const terminate = Worker.prototype.terminate;
+  let terminated = 0;
+  Worker.prototype.terminate = function (this: Worker) {
+    terminated++;
+    return terminate.call(this);
+  };
+  t.after(() => {
+    Worker.prototype.terminate = terminate;
+  });
+  for (const mode of ['pingpong', 'stream'] as const) {
+    const result = await runBench({ ...QUICK, port: server.address.port, mode, size: mode === 'stream' ? 65536 : 1024, connections: 4, threads: 2 });
+    assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  }
+  assert.equal(terminated, 0, 'a thread was terminated instead of ending by itself');
+});
 
 test('--messages over 2 threads: each thread runs its half, and the halves add up', async (t) => {
   const server = await startTestServer(t);

@@ -44,8 +44,8 @@ export async function runThreaded(options: BenchOptions & { connections: number 
   // Each thread ends by itself once it has sent its results (it closes its port). Terminating a
   // thread that is still at work stops its isolate mid-flight, and Node 20 then aborts the whole
   // process now and then (NodePlatform::ForIsolate, when V8's background compiler was still busy
-  // for it): 3 processes in 80 running six threaded runs each. Only a thread that failed, or that does not
-  // end within THREAD_EXIT_MS of reporting, is terminated.
+  // for it): 3 processes in 80 running six threaded runs each. Only a thread that failed, or that
+  // does not end within THREAD_EXIT_MS of reporting, is terminated.
   const exits = workers.map((worker) => once(worker, 'exit').catch(() => undefined));
   const abort = (): void => workers.forEach((worker) => worker.postMessage('abort'));
   signal?.addEventListener('abort', abort, { once: true });

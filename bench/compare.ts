@@ -3,7 +3,7 @@
 // of medians with each one's ratio to the plain server and writes it to bench/results.md.
 //
 //   npm run bench:compare -- [--rounds 3] [--duration 4] [--warmup 1] [--idle 10000] [--no-loadgen | --loadgen-only]
-//                            [--only 'tcpecho event,tcpecho fork'] [--out FILE]   (the plain server always runs)
+//                            [--only 'tcpecho event,tcpecho fork'] [--pin] [--out FILE]   (the plain server always runs)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -13,7 +13,7 @@ import type { BenchResult } from '../src/index.js';
 import { CLI, OUT, ROOT, SHARED_BENCH, onCpu, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
 import { forkChildFigures } from './fork-children.js';
 
-const USAGE = "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE]";
+const USAGE = "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--pin] [--out FILE]";
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
 function usageError(message: string): never {
@@ -32,6 +32,7 @@ function parseOptions() {
         'no-loadgen': { type: 'boolean', default: false },
         'loadgen-only': { type: 'boolean', default: false },
         only: { type: 'string' },
+        pin: { type: 'boolean', default: false },
         out: { type: 'string' },
       },
     });
@@ -57,6 +58,25 @@ const WARMUP = values.warmup;
 checkNumber('--warmup', WARMUP, false, 0);
 const IDLE = checkNumber('--idle', values.idle, true, 0);
 
+/**
+ * Whether this machine can pin: two CPUs or more, and taskset. When it can, the generator table
+ * always gets pinned rows too (each generator on CPU 0, refecho on CPU 1): unpinned, the
+ * scheduler sometimes puts a generator's threads (Node's helpers, or the main thread itself) on
+ * the server's core for a while, and the same pair measured 132-165k msg/s from one run to the
+ * next; pinned, 169-176k.
+ */
+const CAN_PIN = os.cpus().length >= 2 && ['/usr/bin/taskset', '/bin/taskset'].some((path) => existsSync(path));
+if (values.pin && !CAN_PIN) usageError('--pin needs two CPUs and taskset');
+
+/**
+ * With --pin, every server (with every process it starts) runs on CPU 1 and the generator on
+ * CPU 0, as a server and a client on two machines would have a CPU each; the same for every
+ * server. Unpinned, the scheduler moves the generator's and the server's threads (Node's helpers
+ * included) between the two cores, and where they land changes a run's figures.
+ */
+const SERVER_CPU = values.pin ? 1 : undefined;
+const GENERATOR_CPU = values.pin ? 0 : undefined;
+
 interface Workload {
   name: string;
   args: string[];
@@ -64,7 +84,7 @@ interface Workload {
   metrics: Record<string, (r: BenchResult) => number>;
 }
 
-const WORKLOADS: Workload[] = [
+const ALL_WORKLOADS: Workload[] = [
   { name: 'pingpong c=1 64 B', args: ['-m', 'pingpong', '-c', '1', '-s', '64'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p50 µs': (r) => r.latencyUs.p50, 'p99 µs': (r) => r.latencyUs.p99 } },
   { name: 'pingpong c=50 1 KiB', args: ['-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p99 µs': (r) => r.latencyUs.p99 } },
   { name: 'pingpong c=50 16 KiB', args: ['-m', 'pingpong', '-c', '50', '-s', '16k'], metrics: { 'msg/s': (r) => r.messagesPerS, 'p99 µs': (r) => r.latencyUs.p99 } },
@@ -77,6 +97,8 @@ const WORKLOADS: Workload[] = [
   // Clients arriving one at a time, 5 a second: the connect-to-first-echo latency a person sees.
   { name: 'connect 5/s 64 B', args: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: { 'p50 µs': (r) => r.latencyUs.p50, 'p90 µs': (r) => r.latencyUs.p90 } },
 ];
+// Two generator threads on one CPU measure nothing.
+const WORKLOADS = ALL_WORKLOADS.filter((w) => !(values.pin && w.args.includes('-t')));
 
 /** Higher is better for rates, lower for latencies and memory. */
 const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
@@ -192,11 +214,11 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
     // Rotate the order each round so that no server always runs first or last.
     const order = servers.map((_, i) => servers[(i + round) % servers.length] as ServerSpec);
     for (const spec of order) {
-      const server = await spec.start();
+      const server = await spec.start(SERVER_CPU);
       try {
         for (const workload of WORKLOADS) {
           process.stderr.write(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name}\n`);
-          const result = benchOrRecord(server.port, workload.args, `round ${round + 1}, ${spec.name}, ${workload.name}`);
+          const result = benchOrRecord(server.port, workload.args, `round ${round + 1}, ${spec.name}, ${workload.name}`, GENERATOR_CPU);
           if (result === undefined) continue;
           const figures: string[] = [];
           for (const [metric, pick] of Object.entries(workload.metrics)) {
@@ -242,13 +264,6 @@ function serverTable(servers: ServerSpec[], samples: Samples): string {
   return rows.join('\n');
 }
 
-/**
- * Whether the generator table also gets pinned rows: each generator on CPU 0, refecho on CPU 1.
- * Unpinned, the scheduler sometimes puts a generator's threads (Node's helpers, or the main thread
- * itself) on the server's core for a while, and the same pair measured 132-165k msg/s from one
- * run to the next; pinned, 169-176k.
- */
-const PIN = os.cpus().length >= 2 && ['/usr/bin/taskset', '/bin/taskset'].some((path) => existsSync(path));
 
 /**
  * tcpecho bench against the C load generator, both driving the C server; with `pinned`, each
@@ -256,7 +271,7 @@ const PIN = os.cpus().length >= 2 && ['/usr/bin/taskset', '/bin/taskset'].some((
  */
 async function loadgenRatios(pinned: boolean): Promise<string[] | undefined> {
   const loadgen = `${SHARED_BENCH}loadgen`;
-  const refecho = refechoServer(pinned ? 1 : undefined);
+  const refecho = refechoServer();
   const genCpu = pinned ? 0 : undefined;
   if (!existsSync(loadgen) || refecho === undefined) return undefined;
   const cases = [
@@ -274,7 +289,7 @@ async function loadgenRatios(pinned: boolean): Promise<string[] | undefined> {
     const cCpu: number[] = [];
     const ourCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const server = await refecho.start();
+      const server = await refecho.start(pinned ? 1 : undefined);
       const { port } = server;
       try {
         process.stderr.write(`round ${round + 1}/${ROUNDS}  load generators    ${item.name}\n`);
@@ -358,7 +373,7 @@ async function main(): Promise<void> {
   if (!values['no-loadgen']) {
     try {
       const unpinned = await loadgenRatios(false);
-      const pinned = PIN ? await loadgenRatios(true) : undefined;
+      const pinned = CAN_PIN ? await loadgenRatios(true) : undefined;
       if (unpinned !== undefined) {
         generators = [
           '| workload | metric | C loadgen | tcpecho bench | ratio | generator CPU per unit, C | tcpecho bench | ratio |',
@@ -380,7 +395,9 @@ async function main(): Promise<void> {
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:compare\` (${ROUNDS} rounds, ${DURATION} s per run after ${WARMUP} s warm-up, servers alternated; medians; ${minutes} min in all).`,
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}.`,
-    'The load generator (`tcpecho bench`, every byte verified) runs on the same cores as the servers: on one thread, except in the rows marked 2 threads.',
+    values.pin
+      ? 'Pinned (`--pin`): every server, with every process it starts, on CPU 1; the load generator (`tcpecho bench`, every byte verified, one thread) on CPU 0.'
+      : 'The load generator (`tcpecho bench`, every byte verified) runs on the same cores as the servers: on one thread, except in the rows marked 2 threads.',
     ...(loadgenOnly
       ? []
       : [

@@ -15,7 +15,8 @@ export interface ServerSpec {
   name: string;
   /** Whether 10,000 idle connections make sense (not for a process per connection). */
   idle: boolean;
-  start(): Promise<RunningServer>;
+  /** Starts it; on CPU `cpu` only (with every process it starts), if given. */
+  start(cpu?: number): Promise<RunningServer>;
 }
 
 export interface RunningServer {
@@ -30,11 +31,11 @@ export function tcpechoServer(mode: string, extra: string[] = [], label = ''): S
   return {
     name,
     idle: mode !== 'fork',
-    async start() {
+    async start(cpu) {
       mkdirSync(OUT, { recursive: true });
       const log = `${OUT}server-${name.replaceAll(/[^a-z0-9]+/gi, '-')}.log`;
       const fd = openSync(log, 'w');
-      const child = spawn(process.execPath, [CLI, 'server', '-H', '127.0.0.1', '-p', '0', '-m', mode, ...extra], { stdio: ['ignore', 'ignore', fd] });
+      const child = spawn(...onCpu(cpu, process.execPath, [CLI, 'server', '-H', '127.0.0.1', '-p', '0', '-m', mode, ...extra]), { stdio: ['ignore', 'ignore', fd] });
       closeSync(fd);
       const port = await waitFor(() => {
         const match = /listening on 127\.0\.0\.1:(\d+)/.exec(readFileSync(log, 'utf8'));
@@ -48,8 +49,8 @@ export function tcpechoServer(mode: string, extra: string[] = [], label = ''): S
 export const plainServer: ServerSpec = {
   name: 'plain node',
   idle: true,
-  async start() {
-    const child = spawn(process.execPath, [PLAIN], { stdio: ['ignore', 'pipe', 'inherit'] });
+  async start(cpu) {
+    const child = spawn(...onCpu(cpu, process.execPath, [PLAIN]), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const port = await waitFor(() => (/^\d+\n/.test(out) ? Number(out) : undefined), 'the plain server to listen');
@@ -57,11 +58,11 @@ export const plainServer: ServerSpec = {
   },
 };
 
-/** The C epoll server from ../shared/bench, when it has been built; on CPU `cpu` only, if given. */
-export function refechoServer(cpu?: number): ServerSpec | undefined {
+/** The C epoll server from ../shared/bench, when it has been built. */
+export function refechoServer(): ServerSpec | undefined {
   const bin = `${SHARED_BENCH}refecho`;
   if (!existsSync(bin)) return undefined;
-  return external('refecho (C)', true, (port) => onCpu(cpu, bin, [String(port)]));
+  return external('refecho (C)', true, (port) => [bin, [String(port)]]);
 }
 
 /** socat forking `cat` for every client: the classic C fork-per-client server, when installed. */
@@ -71,7 +72,10 @@ export function socatServer(): ServerSpec | undefined {
   return external('socat fork', false, (port) => [bin, [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']]);
 }
 
-/** `command` and its arguments, run on CPU `cpu` only (through taskset) when `cpu` is given. */
+/**
+ * `command` and its arguments, run on CPU `cpu` only (through taskset, which execs the command:
+ * the pid is the command's) when `cpu` is given. Processes it starts inherit the CPU.
+ */
 export function onCpu(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
   return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
 }
@@ -84,9 +88,10 @@ function external(name: string, idle: boolean, command: (port: number) => [strin
   return {
     name,
     idle,
-    async start() {
+    async start(cpu) {
       const port = await freePort();
-      const child = spawn(...command(port), { stdio: ['ignore', 'ignore', 'ignore'] });
+      const [bin, args] = command(port);
+      const child = spawn(...onCpu(cpu, bin, args), { stdio: ['ignore', 'ignore', 'ignore'] });
       await waitFor(() => {
         if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
         return listening(port) ? port : undefined;

@@ -264,7 +264,6 @@ function serverTable(servers: ServerSpec[], samples: Samples): string {
   return rows.join('\n');
 }
 
-
 /**
  * tcpecho bench against the C load generator, both driving the C server; with `pinned`, each
  * generator runs on CPU 0 and the server on CPU 1.

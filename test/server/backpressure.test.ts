@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { once } from 'node:events';
 import net from 'node:net';
-import { echoConnection } from '../../src/server/echo-connection.js';
+import { echoConnection, echoesHeld } from '../../src/server/echo-connection.js';
 import { spawnServer } from '../helpers/cli.js';
 import { connectTo, readExactly } from '../helpers/echo.js';
 import { rssBytes } from '../helpers/process.js';
@@ -94,20 +94,28 @@ for (const mode of ['event', 'fork'] as const) {
 
 // The same flood in small writes, in process: the client writes 4 KiB a turn of the event loop,
 // so every server read is short, and echoes of short reads wait for the end of the turn
-// (src/write-batch.ts). When the kernel will not take those either, reading must stop all the same.
+// (src/write-batch.ts) while another connection is open: a second, idle one is. When the kernel
+// will not take those either, reading must stop all the same.
 test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo stops reading, then all comes back', async (t) => {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   const served = new Promise<net.Socket>((resolve) => server.once('connection', (socket) => resolve(echoConnection(socket, () => {}))));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => server.close());
-  const socket = await connectTo((server.address() as net.AddressInfo).port);
+  const port = (server.address() as net.AddressInfo).port;
+  const socket = await connectTo(port);
   t.after(() => socket.destroy());
   // Each write leaves at once (with Nagle, a small write would wait for the last one's ACK).
   socket.setNoDelay(true);
   socket.pause();
   const echo = await served;
   t.after(() => echo.destroy());
+  const idleServed = new Promise<net.Socket>((resolve) => server.once('connection', (s) => resolve(echoConnection(s, () => {}))));
+  const idle = await connectTo(port);
+  t.after(() => idle.destroy());
+  const idleEcho = await idleServed;
+  t.after(() => idleEcho.destroy());
+  const heldBefore = echoesHeld();
 
   const data = payload();
   const expected = createHash('sha256').update(data).digest('hex');
@@ -122,6 +130,7 @@ test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo 
   await floodStalled(socket);
   t.diagnostic(`the echo read ${(echo.bytesRead / 2 ** 20).toFixed(1)} MiB, at most ${largestRead} bytes a turn; ${(echo.writableLength / 2 ** 20).toFixed(2)} MiB queued in it`);
   assert.ok(largestRead < 65_536, 'a full read: this test is meant to exercise short reads only');
+  assert.ok(echoesHeld() > heldBefore, 'no echo was held for the turn: this test is meant to exercise the hold');
   assert.ok(echo.bytesRead < TOTAL - MAX_GROWTH, `the echo read ${echo.bytesRead} bytes: it did not stop reading`);
   assert.ok(echo.writableLength < 1024 * 1024, `${echo.writableLength} bytes queued in the echo's memory`);
 

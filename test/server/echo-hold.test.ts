@@ -1,0 +1,51 @@
+// The echo of a short read waits for the end of the event loop's turn only while the process has
+// another connection whose echoes it could go out with (src/server/echo-connection.ts): with one
+// connection the hold gains nothing and costs CPU on every message (fork children always have
+// one). Either way every byte comes back, in order.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test } from 'node:test';
+import { echoConnection, echoesHeld } from '../../src/server/echo-connection.js';
+import { connectTo, readExactly } from '../helpers/echo.js';
+import { until, within } from '../helpers/timeout.js';
+
+/** `rounds` small messages, each sent once the last one's echo is back, each echo checked. */
+async function pingPong(client: net.Socket, rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    const message = randomBytes(100);
+    client.write(message);
+    assert.ok((await within(readExactly(client, message.length), 5000, `echo ${i}`)).equals(message));
+  }
+}
+
+test('echoes are held for the turn only while another connection is open; every echo is exact', async (t) => {
+  let open = 0;
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+    open++;
+    echoConnection(socket, () => open--);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+
+  const first = await connectTo(port);
+  t.after(() => first.destroy());
+  await pingPong(first, 20);
+  const alone = echoesHeld();
+  await pingPong(first, 20);
+  assert.equal(echoesHeld(), alone, 'an echo was held with one connection open');
+
+  const second = await connectTo(port);
+  await until(() => open === 2, 5000, () => `the second connection served (${open} open)`);
+  await pingPong(first, 20);
+  assert.equal(echoesHeld() - alone, 20, 'with two connections open, each echo waits for the turn');
+
+  second.destroy();
+  await until(() => open === 1, 5000, () => `the second connection closed (${open} open)`);
+  const afterClose = echoesHeld();
+  await pingPong(first, 20);
+  assert.equal(echoesHeld(), afterClose, 'an echo was held after the other connection closed');
+});

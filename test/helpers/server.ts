@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type net from 'node:net';
 import type { TestContext } from 'node:test';
 import { startEchoServer, type EchoServer, type EchoServerOptions } from '../../src/index.js';
 
@@ -6,4 +8,12 @@ export async function startTestServer(t: TestContext, options: EchoServerOptions
   const server = await startEchoServer({ host: '127.0.0.1', port: 0, ...options });
   t.after(() => server.destroy());
   return server;
+}
+
+/** Listens with a plain `net.Server` on 127.0.0.1 and a free port, closed when the test ends; the port. */
+export async function listenOnLoopback(t: TestContext, server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  return (server.address() as net.AddressInfo).port;
 }

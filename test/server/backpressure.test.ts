@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { once } from 'node:events';
 import net from 'node:net';
 import { echoConnection, echoesHeld } from '../../src/server/echo-connection.js';
 import { spawnServer } from '../helpers/cli.js';
 import { connectTo, readExactly } from '../helpers/echo.js';
 import { rssBytes } from '../helpers/process.js';
+import { listenOnLoopback } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
 const TOTAL = 64 * 1024 * 1024;
@@ -99,10 +99,7 @@ for (const mode of ['event', 'fork'] as const) {
 test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo stops reading, then all comes back', async (t) => {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   const served = new Promise<net.Socket>((resolve) => server.once('connection', (socket) => resolve(echoConnection(socket, () => {}))));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenOnLoopback(t, server);
   const socket = await connectTo(port);
   t.after(() => socket.destroy());
   // Each write leaves at once (with Nagle, a small write would wait for the last one's ACK).

@@ -4,11 +4,11 @@
 // one). Either way every byte comes back, in order.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import { echoConnection, echoesHeld } from '../../src/server/echo-connection.js';
 import { connectTo, readExactly } from '../helpers/echo.js';
+import { listenOnLoopback } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
 /** `rounds` small messages, each sent once the last one's echo is back, each echo checked. */
@@ -26,10 +26,7 @@ test('echoes are held for the turn only while another connection is open; every 
     open++;
     echoConnection(socket, () => open--);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenOnLoopback(t, server);
 
   const first = await connectTo(port);
   t.after(() => first.destroy());

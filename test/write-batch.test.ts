@@ -2,11 +2,11 @@
 // made once and in order, a connection that failed meanwhile is skipped, and the batch fills again.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
 import { WriteBatch } from '../src/write-batch.js';
 import { connectTo, readAll } from './helpers/echo.js';
+import { listenOnLoopback } from './helpers/server.js';
 import { until, within } from './helpers/timeout.js';
 
 /**
@@ -19,13 +19,11 @@ async function listening(t: TestContext, onConnection: (socket: net.Socket) => v
     sockets.push(socket);
     onConnection(socket);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const port = await listenOnLoopback(t, server);
   t.after(() => {
     for (const socket of sockets) socket.destroy();
-    server.close();
   });
-  return { port: (server.address() as net.AddressInfo).port, sockets };
+  return { port, sockets };
 }
 
 test('batched writes are made after the turn, each once and in order; ended and destroyed sockets are skipped', async (t) => {

@@ -11,15 +11,12 @@ import { adoptWithOnread } from '../../src/server/adopt-socket.js';
 import { BufferPool } from '../../src/server/buffer-pool.js';
 import { bulkBuffersLent } from '../../src/server/echo-connection.js';
 import { connectTo, endWithEcho, readAll, readExactly } from '../helpers/echo.js';
-import { startTestServer } from '../helpers/server.js';
+import { listenOnLoopback, startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
 async function listening(t: TestContext, options: net.ServerOpts): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer(options);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => server.close());
-  return { server, port: (server.address() as net.AddressInfo).port };
+  return { server, port: await listenOnLoopback(t, server) };
 }
 
 /** Adopts each accepted socket and collects what it reads through onread, until the client's FIN. */

@@ -1,7 +1,7 @@
 import { connectEcho } from '../client/connect.js';
 import { interactive } from '../client/interactive.js';
 import { pipeThrough } from '../client/pipe.js';
-import { DEFAULT_PORT, formatAddress, parsePort, parseSeconds } from '../options.js';
+import { DEFAULT_PORT, formatAddress, parsePort, parseSeconds } from '../options/values.js';
 import { parseCommandLine } from './args.js';
 import type { Io } from './io.js';
 

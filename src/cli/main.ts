@@ -39,7 +39,9 @@ async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const load = COMMANDS[name];
-  if (load === undefined) throw new UsageError(`Unknown command \`${name}\`; expected one of ${Object.keys(COMMANDS).join(', ')}`);
+  const names = Object.keys(COMMANDS).join(', ');
+  if (load === undefined && name.startsWith('-')) throw new UsageError(`Expected a command before \`${name}\`: one of ${names} (as in \`tcpecho server ${argv.join(' ')}\`)`);
+  if (load === undefined) throw new UsageError(`Unknown command \`${name}\`; expected one of ${names}`);
   try {
     return await (await load())(args, io);
   } catch (err) {
@@ -53,13 +55,26 @@ function exitCodeFor(err: unknown): number {
   return 1;
 }
 
+/** How long the last output may take to reach a slow reader before the process exits anyway. */
+const EXIT_FLUSH_MS = 2000;
+
+/**
+ * Exits once stdout and stderr have handed their queued output to the OS: to a pipe they are
+ * asynchronous, and process.exit() would drop what is still queued (the last log lines, a
+ * report). A reader that does not read at all gets EXIT_FLUSH_MS.
+ */
+function exitAfterFlush(code: number): void {
+  const pending = [process.stdout, process.stderr].filter((stream) => stream.writableLength > 0);
+  if (pending.length === 0) process.exit(code);
+  setTimeout(() => process.exit(code), EXIT_FLUSH_MS).unref();
+  let left = pending.length;
+  for (const stream of pending) stream.once('drain', () => --left === 0 && process.exit(code));
+}
+
 const io = processIo(packageVersion());
-main(process.argv.slice(2), io).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const message = err instanceof TcpechoError ? err.message : `unexpected error: ${String(err)}`;
-    io.log(`tcpecho: ${message}`);
-    if (process.env.DEBUG !== undefined && err instanceof Error) io.log(err.stack ?? '');
-    process.exit(exitCodeFor(err));
-  },
-);
+main(process.argv.slice(2), io).then(exitAfterFlush, (err: unknown) => {
+  const message = err instanceof TcpechoError ? err.message : `unexpected error: ${String(err)}`;
+  io.log(`tcpecho: ${message}`);
+  if (process.env.DEBUG !== undefined && err instanceof Error) io.log(err.stack ?? '');
+  exitAfterFlush(exitCodeFor(err));
+});

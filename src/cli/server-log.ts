@@ -1,6 +1,6 @@
 import type { EchoServer } from '../server/echo-server.js';
 import type { ConnectionClose, ConnectionOpen } from '../server/connection-events.js';
-import { formatAddress } from '../options.js';
+import { formatAddress } from '../options/values.js';
 
 /** Writes one line per connection event to `write` (stderr on the CLI). */
 export function logConnections(server: EchoServer, write: (line: string) => void): void {
@@ -31,7 +31,7 @@ let stampMs = 0;
 let stampText = '';
 
 /** The ISO time, formatted once per millisecond however many lines share it. */
-function stamp(): string {
+export function stamp(): string {
   const now = Date.now();
   if (now !== stampMs) {
     stampMs = now;

@@ -19,7 +19,7 @@ test('on a terminal, bench redraws a progress line on stderr about once a second
 
 test('on a terminal, a --threads run draws one progress line for all its threads, from the start of counting', { skip }, async (t) => {
   const server = await startTestServer(t);
-  const child = spawnCliOnPty(['bench', '127.0.0.1', String(server.address.port), '-c', '4', '-t', '2', '-d', '2.5', '--warmup', '0']);
+  const child = spawnCliOnPty(['bench', '127.0.0.1', String(server.address.port), '-c', '4', '--threads', '2', '-d', '2.5', '--warmup', '0']);
   const result = await collect(child, null, 20_000, 'threaded bench on a pty');
   assert.equal(result.code, 0, result.stdout.toString());
   const screen = result.stdout.toString();

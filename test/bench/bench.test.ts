@@ -286,7 +286,7 @@ for (const threads of [1, 2]) {
     let opened = 0;
     server.on('open', () => opened++);
     const connections = 2 * threads;
-    const args = ['bench', '127.0.0.1', String(server.address.port), '-c', String(connections), '-t', String(threads), '-d', '60', '--warmup', '0', '--json'];
+    const args = ['bench', '127.0.0.1', String(server.address.port), '-c', String(connections), '--threads', String(threads), '-d', '60', '--warmup', '0', '--json'];
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(child, null, 20_000, 'bench after SIGINT');
     await until(() => opened === connections, 5000, 'bench connections');
@@ -304,7 +304,7 @@ for (const threads of [1, 2]) {
 }
 
 test('CLI: bench usage errors exit 2', async () => {
-  for (const args of [['-s', '1x'], ['-c', '0'], ['-m', 'flood'], ['-d', '1', '-n', '5'], ['--pipeline', '0'], ['-d', '0'], ['-t', '0'], ['--threads', '65']]) {
+  for (const args of [['-s', '1x'], ['-c', '0'], ['-m', 'flood'], ['-d', '1', '-n', '5'], ['--pipeline', '0'], ['-d', '0'], ['--threads', '0'], ['--threads', '65']]) {
     const result = await runCli(['bench', '127.0.0.1', '9', ...args]);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
   }

@@ -1,0 +1,104 @@
+import { UsageError } from '../errors.js';
+import { optionsOf, type Command, type OptionSpec, type OptionValue } from './table.js';
+
+/**
+ * How an option is named in a message: the library's key (`maxConnections`) for a caller of the
+ * API, the flag (`--max-connections`) on the command line. Values are always the library's.
+ */
+export type Naming = 'library' | 'cli';
+
+export function nameOf(spec: OptionSpec, naming: Naming): string {
+  return naming === 'cli' ? `--${spec.flag}` : spec.key;
+}
+
+/** Rules between options, checked once every value is known. */
+const CROSS_CHECKS: Partial<Record<Command, (values: Values, given: Values, name: (key: string) => string) => void>> = {
+  server(values, given, name) {
+    if (values.mode === 'fork' && (values.spare as number) > (values.maxChildren as number)) {
+      throw new UsageError(
+        `Expected \`${name('spare')}\` (${String(values.spare)}) to be at most \`${name('maxChildren')}\` (${String(values.maxChildren)}): spares count towards it`,
+      );
+    }
+    void given;
+  },
+  bench(_values, given, name) {
+    if (given.durationMs !== undefined && given.messages !== undefined) {
+      throw new UsageError(`Give either \`${name('durationMs')}\` or \`${name('messages')}\`, not both`);
+    }
+  },
+};
+
+export type Values = Record<string, OptionValue | undefined>;
+
+/**
+ * Checks every option `given` for `command` (ranges, choices, the modes it applies to, the rules
+ * between options) and returns them with the defaults filled in. Only library options are
+ * returned; command-line-only ones (`--quiet`) are the CLI's to read. Keys that are not options
+ * of this command are left alone (a caller may pass an AbortSignal or a callback beside them).
+ */
+export function resolveOptions(command: Command, given: object, naming: Naming = 'library'): Values {
+  const input = given as Values;
+  const specs = optionsOf(command).filter((spec) => spec.cliOnly !== true);
+  const byKey = new Map(specs.map((spec) => [spec.key, spec]));
+  const name = (key: string): string => {
+    const spec = byKey.get(key);
+    return spec === undefined ? key : nameOf(spec, naming);
+  };
+  const values: Values = {};
+  for (const spec of specs) {
+    const value = input[spec.key];
+    values[spec.key] = value === undefined ? defaultOf(spec) : checkValue(spec, value, naming);
+  }
+  const mode = values.mode;
+  for (const spec of specs) {
+    if (spec.modes === undefined || input[spec.key] === undefined || spec.modes.includes(String(mode))) continue;
+    const modeSpec = byKey.get('mode') as OptionSpec;
+    const where = spec.modes.map((m) => (naming === 'cli' ? `\`--${modeSpec.flag} ${m}\`` : `mode \`${m}\``)).join(' or ');
+    const now = naming === 'cli' ? `\`--${modeSpec.flag} ${String(mode)}\`` : `\`${String(mode)}\``;
+    throw new UsageError(`\`${nameOf(spec, naming)}\` applies to ${where} only, not ${now}`);
+  }
+  CROSS_CHECKS[command]?.(values, input, name);
+  return values;
+}
+
+export function defaultOf(spec: OptionSpec): OptionValue | undefined {
+  return typeof spec.default === 'function' ? spec.default() : spec.default;
+}
+
+/** One value given through the library, checked against its spec. */
+export function checkValue(spec: OptionSpec, value: unknown, naming: Naming): OptionValue {
+  const name = nameOf(spec, naming);
+  switch (spec.kind) {
+    case 'flag':
+      if (typeof value === 'boolean') return value;
+      throw new UsageError(`Expected \`${name}\` to be a boolean, got \`${String(value)}\``);
+    case 'text':
+      if (typeof value === 'string' && value !== '') return value;
+      throw new UsageError(`Expected \`${name}\` to be a non-empty string, got \`${String(value)}\``);
+    case 'choice': {
+      const choices = spec.choices ?? [];
+      if (typeof value === 'string' && choices.includes(value)) return value;
+      throw new UsageError(`Expected \`${name}\` to be one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${String(value)}\``);
+    }
+    case 'port':
+    case 'integer':
+    case 'size':
+    case 'seconds': {
+      const min = spec.kind === 'port' ? 0 : (spec.min ?? 0);
+      const max = spec.kind === 'port' ? 65_535 : (spec.max ?? Number.MAX_SAFE_INTEGER);
+      if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+      throw new UsageError(`Expected \`${name}\` to be ${rangeText(spec, naming)}, got \`${String(value)}\``);
+    }
+  }
+}
+
+/** "an integer from 1 to 1024", in the unit of the naming. */
+export function rangeText(spec: OptionSpec, naming: Naming): string {
+  if (spec.kind === 'port') return 'an integer from 0 to 65535';
+  const min = spec.min ?? 0;
+  const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+  if (spec.kind === 'seconds' && naming === 'cli') return `a number of seconds from ${min / 1000} to ${max / 1000}`;
+  if (spec.kind === 'seconds') return `a whole number of milliseconds from ${min} to ${max}`;
+  if (spec.kind === 'size' && naming === 'cli') return `a size from ${min} to ${max} bytes (like 64, 1k, 64KiB, 1MiB)`;
+  return `an integer from ${min} to ${max}`;
+}

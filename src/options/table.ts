@@ -1,0 +1,175 @@
+import os from 'node:os';
+
+/**
+ * Every option of every subcommand, declared once. The command-line parser, `--help`, the
+ * library's validation and the README's flag tables are all made from this list: a default or a
+ * range is written here and nowhere else.
+ */
+
+export const COMMANDS = ['server', 'client', 'bench'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/**
+ * How a value is written and checked:
+ * - `port`: 0-65535 in plain decimal;
+ * - `integer`: a whole number from `min` to `max`;
+ * - `seconds`: seconds on the command line (fractions allowed), milliseconds in the library;
+ * - `size`: bytes, with binary units on the command line (`64`, `1k`, `64KiB`, `1MiB`);
+ * - `choice`: one of `choices`;
+ * - `text`: any non-empty string;
+ * - `flag`: present or not (library: a boolean).
+ */
+export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag';
+
+export type OptionValue = number | string | boolean;
+
+export interface OptionSpec {
+  /** The long flag, without its dashes: `max-connections`. */
+  readonly flag: string;
+  /** The one-letter flag; it means the same in every subcommand that has it. */
+  readonly short?: string;
+  /**
+   * The library's name for it (`maxConnections`, with the unit: `idleTimeoutMs`). Options that
+   * only the command line has (`--quiet`, `--json`) have one too, for the parsed values, and
+   * `cliOnly` set.
+   */
+  readonly key: string;
+  readonly kind: ValueKind;
+  /** The value's placeholder in help: `N`, `SECS`, `HOST`. */
+  readonly arg?: string;
+  /** Bounds in the library's unit (milliseconds for `seconds`, bytes for `size`). */
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+  /** The library's default, in its unit; a function when it depends on the machine. */
+  readonly default?: OptionValue | (() => OptionValue);
+  /** The command line's default when it differs from the library's (the CLI serves 7007). */
+  readonly cliDefault?: OptionValue;
+  /** How the default reads in help when the value alone does not say it. */
+  readonly defaultText?: string;
+  /** The subcommands that take it. */
+  readonly commands: readonly Command[];
+  /** Only with these values of that command's `mode` option; anything else is a usage error. */
+  readonly modes?: readonly string[];
+  /** Not a library option: only the command line has it. */
+  readonly cliOnly?: boolean;
+  /** One sentence or two for `--help` and the README. */
+  readonly help: string;
+}
+
+export const SERVER_MODES = ['event', 'fork', 'cluster'] as const;
+export const BALANCES = ['rr', 'shared'] as const;
+export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
+
+const DAY_MS = 86_400_000;
+
+/** The port a server listens on and a client connects to when none is given on the command line. */
+export const DEFAULT_PORT = 7007;
+/** The host `client` and `bench` connect to when none is given (`::1` with `-6`). */
+export const DEFAULT_HOST = '127.0.0.1';
+
+const common: OptionSpec[] = [
+  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'], help: 'show this help' },
+  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'], help: 'show the version' },
+];
+
+const server: OptionSpec[] = [
+  {
+    flag: 'port', short: 'p', key: 'port', kind: 'port', arg: 'PORT', default: 0, cliDefault: DEFAULT_PORT, commands: ['server'],
+    help: 'port to listen on; 0 picks a free one. A lone number or HOST:PORT as the argument says the same',
+  },
+  {
+    flag: 'host', short: 'H', key: 'host', kind: 'text', arg: 'HOST', default: '127.0.0.1', cliDefault: '*', commands: ['server'],
+    help: 'address to listen on; `*` is every interface, IPv4 and IPv6',
+  },
+  {
+    flag: 'mode', short: 'm', key: 'mode', kind: 'choice', arg: 'MODE', choices: SERVER_MODES, default: 'event', commands: ['server'],
+    help: 'event: one event loop serves every client; fork: a new child process for every client; cluster: a primary and --workers processes sharing the clients',
+  },
+  {
+    flag: 'workers', key: 'workers', kind: 'integer', arg: 'N', min: 1, max: 1024, default: () => os.availableParallelism(), defaultText: 'number of CPUs',
+    commands: ['server'], modes: ['cluster'], help: 'worker processes',
+  },
+  {
+    flag: 'balance', key: 'balance', kind: 'choice', arg: 'HOW', choices: BALANCES, default: 'rr', commands: ['server'], modes: ['cluster'],
+    help: 'rr: the primary hands each connection to the next worker; shared: the workers accept on the shared socket',
+  },
+  {
+    flag: 'max-children', key: 'maxChildren', kind: 'integer', arg: 'N', min: 1, max: 100_000, default: 64, commands: ['server'], modes: ['fork'],
+    help: 'most children at once, spares included; more clients wait, unread, up to --max-connections',
+  },
+  {
+    flag: 'spare', key: 'spare', kind: 'integer', arg: 'N', min: 0, max: 100_000, default: 2, commands: ['server'], modes: ['fork'],
+    help: 'children kept started and ready for the next clients (at most --max-children; 0 for none)',
+  },
+  {
+    flag: 'max-connections', key: 'maxConnections', kind: 'integer', arg: 'N', min: 1, max: 10_000_000, default: 10_000, commands: ['server'],
+    help: 'most connections at once (fork: served and waiting; cluster: each worker its share); one more is closed at once and logged as `reject`',
+  },
+  {
+    flag: 'idle-timeout', key: 'idleTimeoutMs', kind: 'seconds', arg: 'SECS', min: 0, max: DAY_MS, default: 0, defaultText: 'off', commands: ['server'],
+    help: 'close a connection with no traffic either way for this long',
+  },
+  {
+    flag: 'drain-timeout', key: 'drainTimeoutMs', kind: 'seconds', arg: 'SECS', min: 0, max: DAY_MS, default: 5000, commands: ['server'],
+    help: 'on SIGINT/SIGTERM (library: close()), how long open connections may finish before they are closed',
+  },
+  {
+    flag: 'backlog', key: 'backlog', kind: 'integer', arg: 'N', min: 1, max: 1_000_000, default: 4096, commands: ['server'],
+    help: "length of the kernel's accept queue (capped by net.core.somaxconn)",
+  },
+  {
+    flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
+    help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
+  },
+];
+
+const connecting: OptionSpec[] = [
+  { flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv4 only (the default host becomes 127.0.0.1)' },
+  { flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv6 only (the default host becomes ::1)' },
+];
+
+const client: OptionSpec[] = [
+  {
+    flag: 'timeout', short: 'w', key: 'connectTimeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['client'],
+    help: 'give up when not connected within this long',
+  },
+  { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: 'say where it connects, and the byte counts at the end, on stderr' },
+];
+
+const bench: OptionSpec[] = [
+  {
+    flag: 'mode', short: 'm', key: 'mode', kind: 'choice', arg: 'MODE', choices: BENCH_MODES, default: 'pingpong', commands: ['bench'],
+    help: 'pingpong: send a message, wait for its whole echo, repeat; stream: write continuously and read back; connect: connect, send one message, check it, close, repeat',
+  },
+  {
+    flag: 'connections', short: 'c', key: 'connections', kind: 'integer', arg: 'N', min: 1, max: 100_000, default: 50, commands: ['bench'],
+    help: 'concurrent connections (connect mode: concurrent connect loops, or the most under way with --rate)',
+  },
+  { flag: 'size', short: 's', key: 'size', kind: 'size', arg: 'SIZE', min: 1, max: 64 * 2 ** 20, default: 1024, defaultText: '1KiB', commands: ['bench'], help: 'bytes per message: 64, 1k, 64KiB, 1MiB' },
+  { flag: 'duration', short: 'd', key: 'durationMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['bench'], help: 'measured time' },
+  { flag: 'messages', short: 'n', key: 'messages', kind: 'integer', arg: 'N', min: 1, max: Number.MAX_SAFE_INTEGER, commands: ['bench'], help: 'stop after N messages instead of after --duration' },
+  { flag: 'warmup', key: 'warmupMs', kind: 'seconds', arg: 'SECS', min: 0, max: 3_600_000, default: 1000, commands: ['bench'], help: 'run this long before counting' },
+  { flag: 'pipeline', key: 'pipeline', kind: 'integer', arg: 'N', min: 1, max: 10_000, default: 1, commands: ['bench'], modes: ['pingpong'], help: 'messages in flight per connection' },
+  {
+    flag: 'rate', key: 'rate', kind: 'integer', arg: 'N', min: 1, max: 1_000_000, commands: ['bench'], modes: ['connect'],
+    help: 'N new connections a second, open loop (at most --connections under way); without it each loop reconnects when done',
+  },
+  {
+    flag: 'timeout', short: 'w', key: 'timeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: 3_600_000, default: 10_000, commands: ['bench'],
+    help: 'a connect, or an echo with no progress, taking longer than this is an error',
+  },
+  {
+    flag: 'threads', key: 'threads', kind: 'integer', arg: 'N', min: 1, max: 64, default: 1, commands: ['bench'],
+    help: 'spread the connections over N threads, each with its own event loop, when one core cannot keep the server busy',
+  },
+  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench'], help: 'print one JSON object with every figure on stdout, nothing else' },
+];
+
+/** Every option, in the order `--help` lists them. */
+export const OPTIONS: readonly OptionSpec[] = [...server, ...connecting, ...client, ...bench, ...common];
+
+/** The options one subcommand takes, in help order. */
+export function optionsOf(command: Command): OptionSpec[] {
+  return OPTIONS.filter((spec) => spec.commands.includes(command));
+}

@@ -1,0 +1,60 @@
+// The log sink on its own: lines of one turn go out in one write, in order, and a flush before
+// exiting writes what is pending at once.
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { LogSink } from '../../src/cli/log-sink.js';
+
+function recorder(): { stream: Writable; writes: string[] } {
+  const writes: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      writes.push(chunk.toString());
+      callback();
+    },
+  });
+  return { stream, writes };
+}
+
+test('the lines of one turn of the event loop go out in one write, in order', async () => {
+  const { stream, writes } = recorder();
+  const log = new LogSink(stream, { stamp: () => 'T' });
+  log.line('one');
+  log.line('two');
+  log.line('three');
+  assert.deepEqual(writes, [], 'nothing is written before the turn ends');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(writes, ['one\ntwo\nthree\n']);
+});
+
+test('flush() writes what is pending at once', () => {
+  const { stream, writes } = recorder();
+  const log = new LogSink(stream, { stamp: () => 'T' });
+  log.line('last words');
+  log.flush();
+  assert.deepEqual(writes, ['last words\n']);
+});
+
+test('past the bound lines are counted, not queued, and the count is logged when the stream drains', async () => {
+  let release: (() => void) | undefined;
+  const writes: string[] = [];
+  // A sink that takes its time with the first write, like a pipe nobody reads.
+  const stream = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _encoding, callback) {
+      writes.push(chunk.toString());
+      if (release === undefined && writes.length === 1) release = callback;
+      else callback();
+    },
+  });
+  const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T' });
+  log.line('a'.repeat(40));
+  log.flush();
+  for (let i = 0; i < 10; i++) log.line('b'.repeat(20));
+  // 41 bytes queued in the stream: one more line of 21 fits under 64, the other nine do not.
+  assert.equal(log.dropped, 9);
+  (release as () => void)();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(writes, ['a'.repeat(40) + '\n', 'b'.repeat(20) + '\n', 'T warning 9 log lines dropped\n']);
+  assert.equal(log.dropped, 0);
+});

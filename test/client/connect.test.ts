@@ -34,12 +34,12 @@ test('a refused connection rejects with TCPECHO_ERR_CONNECT, keeping the cause',
   });
 });
 
-test('no connection within connectTimeoutMs rejects with TCPECHO_ERR_CONNECT_TIMEOUT', async (t) => {
+test('no connection within timeoutMs rejects with TCPECHO_ERR_CONNECT_TIMEOUT', async (t) => {
   const port = await stuckPort(t);
-  await assert.rejects(connectEcho({ host: '127.0.0.1', port, connectTimeoutMs: 300 }), { code: 'TCPECHO_ERR_CONNECT_TIMEOUT' });
+  await assert.rejects(connectEcho({ host: '127.0.0.1', port, timeoutMs: 300 }), { code: 'TCPECHO_ERR_CONNECT_TIMEOUT' });
 });
 
 test('invalid options are usage errors', async () => {
   await assert.rejects(async () => connectEcho({ port: 70000 }), { code: 'TCPECHO_ERR_USAGE' });
-  await assert.rejects(async () => connectEcho({ port: 7, connectTimeoutMs: 0 }), { code: 'TCPECHO_ERR_USAGE' });
+  await assert.rejects(async () => connectEcho({ port: 7, timeoutMs: 0 }), { code: 'TCPECHO_ERR_USAGE' });
 });

@@ -68,6 +68,49 @@ export class ShortEchoError extends TcpechoError {
   }
 }
 
+/**
+ * A byte of the echo differs from the byte sent at that offset, or the server sent a byte that was
+ * never sent. `offset` counts from the start of the connection's byte stream.
+ */
+export class EchoMismatchError extends TcpechoError {
+  readonly offset: number;
+  /** The byte sent at `offset`; undefined when nothing was sent there. */
+  readonly expected: number | undefined;
+  /** The byte the server sent at `offset`. */
+  readonly actual: number;
+
+  constructor(offset: number, expected: number | undefined, actual: number, options?: ErrorOptions) {
+    const message = expected === undefined
+      ? `The echo has more bytes than were sent: byte ${offset} (got ${hexByte(actual)}) was never sent`
+      : `The echo differs from what was sent at byte ${offset} (sent ${hexByte(expected)}, got ${hexByte(actual)})`;
+    super('TCPECHO_ERR_ECHO_MISMATCH', message, options);
+    this.offset = offset;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The echo did not complete within the deadline. */
+export class EchoTimeoutError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_ECHO_TIMEOUT', message, options);
+  }
+}
+
+/**
+ * The operation was given up through its `AbortSignal`. Named `AbortError` like the DOM's, so
+ * `err.name === 'AbortError'` checks work; `cause` is the signal's reason.
+ */
+export class AbortError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_ABORTED', message, options);
+  }
+}
+
+function hexByte(byte: number): string {
+  return `0x${byte.toString(16).padStart(2, '0')}`;
+}
+
 /** A system error's `code` (`ECONNRESET`, ...) when there is one. */
 export function systemCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {

@@ -6,6 +6,7 @@ export type { Balance } from './server/cluster-mode.js';
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
+export type { EchoOptions, RoundTripOptions } from './client/round-trip.js';
 export { echoRoundTrip, collectEcho } from './client/round-trip.js';
 export { pipeThrough } from './client/pipe.js';
 export type { PipeResult } from './client/pipe.js';
@@ -19,6 +20,9 @@ export {
   ConnectTimeoutError,
   ConnectionError,
   ShortEchoError,
+  EchoMismatchError,
+  EchoTimeoutError,
+  AbortError,
 } from './errors.js';
 export { runBench, BENCH_MODES } from './bench/run-bench.js';
 export type { BenchOptions, BenchResult, BenchMode, BenchProgress, LatencySummary } from './bench/run-bench.js';

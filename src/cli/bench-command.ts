@@ -3,9 +3,8 @@ import { formatProgress, formatReport } from '../bench/report.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
-import { parseTarget } from './address.js';
+import { defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
-import { UsageError } from '../errors.js';
 
 export function benchHelp(): string {
   return `Usage: tcpecho bench [HOST] [PORT] [options]     (or HOST:PORT, or a lone PORT)
@@ -25,6 +24,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   if (flags.help) return io.out(benchHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
   const target = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
+  parseFamily(flags.ipv4, flags.ipv6, target.host);
 
   const stop = new AbortController();
   void io.nextStopSignal().then(() => stop.abort());
@@ -39,10 +39,4 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   if (drawProgress) process.stderr.write('\n');
   io.out(flags.json ? `${JSON.stringify(result)}\n` : formatReport(result));
   return result.errorTotal > 0 || result.messages === 0 ? 1 : 0;
-}
-
-/** nc's `-4`/`-6`: the loopback address of that family when no host is given. */
-export function defaultHost(flags: Record<string, boolean>): string {
-  if (flags.ipv4 && flags.ipv6) throw new UsageError('Give `-4` or `-6`, not both');
-  return flags.ipv6 ? '::1' : DEFAULT_HOST;
 }

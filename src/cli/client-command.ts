@@ -1,54 +1,65 @@
-import { connectEcho } from '../client/connect.js';
+import type net from 'node:net';
+import { connectEchoObserved } from '../client/connect.js';
 import { interactive } from '../client/interactive.js';
 import { pipeThrough } from '../client/pipe.js';
-import { DEFAULT_PORT, formatAddress, parsePort, parseSeconds } from '../options/values.js';
-import { parseCommandLine } from './args.js';
+import { formatAddress } from '../options/values.js';
+import { parseCommandLine } from '../options/command-line.js';
+import { optionsHelp } from '../options/help.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
+import { defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
 
-export const CLIENT_HELP = `Usage: tcpecho client [HOST] [PORT] [options]
+export function clientHelp(): string {
+  return `Usage: tcpecho client [HOST] [PORT] [options]
+       tcpecho client PORT | HOST:PORT | [IPV6]:PORT [options]
 
-Connects to an echo server (default localhost ${DEFAULT_PORT}).
+Connects to an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}, ::1 with -6). A lone number is
+the port; IPv6 addresses go in brackets when a port follows: [::1]:7007.
 
 At a terminal: each line you type is sent, and the echo is shown as it arrives.
 Ctrl-D or Ctrl-C ends the session.
 
-With stdin from a file or pipe: streams stdin to the server and the echo to stdout,
-byte for byte; half-closes at the end of input and exits 0 once every byte is back.
+With stdin from a file or pipe: streams stdin to the server and the echo to stdout, and
+checks every echoed byte against what was sent; half-closes at the end of input and exits 0
+once every byte is back. The first byte that differs ends it with exit 1, naming its offset.
   cat big.bin | tcpecho client 127.0.0.1 7007 > out.bin
 
-Options:
-  -t, --timeout SECS   give up when not connected within SECS (default 10)
-  -h, --help           show this help
-  -V, --version        show the version
-
-Exit codes: 0 done, 1 connection failed or echo incomplete, 2 invalid option.
+${optionsHelp('client')}
+Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 invalid option.
 `;
-
-const OPTIONS = {
-  timeout: { type: 'string', short: 't' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-} as const;
+}
 
 /** `tcpecho client`: resolves with the exit code. */
 export async function clientCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, OPTIONS, 2);
-  if (values.help) return io.out(CLIENT_HELP), 0;
-  if (values.version) return io.out(`${io.version}\n`), 0;
+  const { options, flags, positionals } = parseCommandLine('client', args, 2);
+  if (flags.help) return io.out(clientHelp()), 0;
+  if (flags.version) return io.out(`${io.version}\n`), 0;
 
-  const host = positionals[0] ?? 'localhost';
-  const port = positionals[1] === undefined ? DEFAULT_PORT : parsePort(positionals[1], 'PORT');
-  const connectTimeoutMs = values.timeout === undefined ? 10_000 : parseSeconds(values.timeout, '--timeout');
-  const socket = await connectEcho({ host, port, connectTimeoutMs: Math.max(1, connectTimeoutMs) });
-  const where = formatAddress(host, port);
+  const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
+  const family = parseFamily(flags.ipv4, flags.ipv6, host);
+  const timeoutMs = options.timeoutMs as number;
+  const verbose = flags.verbose === true ? io.log : () => {};
+
+  const socket = await connectEchoObserved({ host, port, timeoutMs, ...(family === undefined ? {} : { family }) }, (s) => {
+    s.on('lookup', (err: Error | null, address: string) => {
+      if (err === null) verbose(`Resolved ${host} to ${address}`);
+    });
+  });
+  verbose(`Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
 
   if (process.stdin.isTTY) {
-    io.log(`Connected to ${where}. Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
+    io.log(`Connected to ${formatAddress(host, port)}. Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
     const stop = new AbortController();
     void io.nextStopSignal().then(() => stop.abort());
     await interactive(socket, { input: process.stdin, output: process.stdout, log: io.log, signal: stop.signal });
+    verbose(`Sent ${socket.bytesWritten} bytes, received ${socket.bytesRead}`);
     return 0;
   }
-  await pipeThrough(socket, process.stdin, process.stdout);
+  const { sent, received } = await pipeThrough(socket, process.stdin, process.stdout);
+  verbose(`Sent ${sent} bytes, received ${received}, every byte as sent`);
   return 0;
+}
+
+function peer(socket: net.Socket): string {
+  return formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
 }

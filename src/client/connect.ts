@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { ConnectError, ConnectTimeoutError, systemCode } from '../errors.js';
+import { AbortError, ConnectError, ConnectTimeoutError, UsageError, systemCode } from '../errors.js';
 import { DEFAULT_PORT, checkInteger, checkPort, formatAddress } from '../options.js';
 
 export interface ConnectOptions {
@@ -7,58 +7,105 @@ export interface ConnectOptions {
   host?: string;
   /** @default 7007 */
   port?: number;
-  /** Give up when no connection is established within this time. @default 10000 */
-  connectTimeoutMs?: number;
+  /** Only addresses of this IP version (nc's `-4` / `-6`). @default both */
+  family?: 4 | 6;
+  /** Give up when no connection is established within this time, name lookup included. @default 10000 */
+  timeoutMs?: number;
+  /** Aborting it gives up on the connection: rejects with `TCPECHO_ERR_ABORTED`. */
+  signal?: AbortSignal;
 }
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const MAX_TIMEOUT_MS = 86_400_000;
 
 /**
  * Opens a TCP connection to an echo server and resolves once it is established, with
  * `allowHalfOpen` (so `end()` half-closes and the echo can still be read) and `noDelay` set.
- * Rejects with a `TcpechoError`: `TCPECHO_ERR_CONNECT_TIMEOUT` or `TCPECHO_ERR_CONNECT`.
- * The socket has an `'error'` listener attached; add your own.
+ * Rejects with a `TcpechoError`: `TCPECHO_ERR_CONNECT_TIMEOUT`, `TCPECHO_ERR_CONNECT`,
+ * `TCPECHO_ERR_ABORTED`, or `TCPECHO_ERR_USAGE` for invalid options.
+ *
+ * As with `net.connect`, errors after the connection is established are emitted on the socket:
+ * attach an `'error'` listener as soon as this resolves, before any I/O, or an error (a reset by
+ * the server) is thrown as an uncaught exception.
  */
 export function connectEcho(options: ConnectOptions = {}): Promise<net.Socket> {
+  return connectEchoObserved(options, () => {});
+}
+
+/**
+ * `connectEcho`, handing the socket to `observe` before it connects (the CLI's `--verbose` listens
+ * for its `'lookup'`). Internal: not exported from the package.
+ */
+export async function connectEchoObserved(options: ConnectOptions, observe: (socket: net.Socket) => void): Promise<net.Socket> {
   const host = options.host ?? 'localhost';
   const port = checkPort(options.port ?? DEFAULT_PORT);
-  const timeoutMs = checkInteger(options.connectTimeoutMs ?? 10_000, 'connectTimeoutMs', 1, 86_400_000);
+  const family = checkFamily(options.family, host);
+  const timeoutMs = checkInteger(options.timeoutMs ?? CONNECT_TIMEOUT_MS, 'timeoutMs', 1, MAX_TIMEOUT_MS);
+  const { signal } = options;
   const where = formatAddress(host, port);
+  if (signal?.aborted) throw new AbortError(`Connecting to ${where} was aborted`, { cause: signal.reason });
 
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(socketOnTimeout, timeoutMs).unref();
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, ...(family === undefined ? {} : { family }) });
+    observe(socket);
+    const timer = setTimeout(timerOnTimeout, timeoutMs).unref();
+
+    function cleanup(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', signalOnAbort);
+      socket.off('connect', socketOnConnect);
+      socket.off('error', socketOnConnectError);
+    }
 
     function socketOnConnect(): void {
-      clearTimeout(timer);
-      socket.off('error', socketOnConnectError);
-      // Errors after this point belong to whoever uses the socket, but one must never go unheard.
-      socket.on('error', () => {});
+      cleanup();
       resolve(socket);
     }
 
     function socketOnConnectError(err: Error): void {
-      clearTimeout(timer);
-      socket.off('connect', socketOnConnect);
-      reject(connectError(err, host, where));
+      cleanup();
+      reject(connectError(err, host, where, family));
     }
 
-    function socketOnTimeout(): void {
-      socket.off('connect', socketOnConnect);
-      socket.off('error', socketOnConnectError);
+    function giveUp(err: Error): void {
+      cleanup();
+      // This socket is never handed out, so nobody else would hear an error it still emits.
       socket.on('error', () => {});
       socket.destroy();
-      reject(new ConnectTimeoutError(`No connection to ${where} within ${timeoutMs} ms`));
+      reject(err);
+    }
+
+    function timerOnTimeout(): void {
+      giveUp(new ConnectTimeoutError(`No connection to ${where} within ${timeoutMs} ms`));
+    }
+
+    function signalOnAbort(): void {
+      giveUp(new AbortError(`Connecting to ${where} was aborted`, { cause: signal?.reason }));
     }
 
     socket.once('connect', socketOnConnect);
     socket.once('error', socketOnConnectError);
+    signal?.addEventListener('abort', signalOnAbort, { once: true });
   });
 }
 
-function connectError(err: Error, host: string, where: string): ConnectError {
+/** The family, checked; an IP literal of the other version is a mistake, not a lookup to fail. */
+function checkFamily(family: number | undefined, host: string): 4 | 6 | undefined {
+  if (family === undefined) return undefined;
+  if (family !== 4 && family !== 6) throw new UsageError(`Expected \`family\` to be 4 or 6, got \`${String(family)}\``);
+  const literal = net.isIP(host);
+  if (literal !== 0 && literal !== family) {
+    throw new UsageError(`Expected \`host\` to be an IPv${family} address with \`family: ${family}\`, got \`${host}\``);
+  }
+  return family;
+}
+
+function connectError(err: Error, host: string, where: string, family: 4 | 6 | undefined): ConnectError {
   switch (systemCode(err)) {
     case 'ECONNREFUSED':
       return new ConnectError(`Connection refused by ${where} (is the server running?)`, { cause: err });
     case 'ENOTFOUND':
+      if (family !== undefined) return new ConnectError(`Unknown host \`${host}\`, or it has no IPv${family} address`, { cause: err });
       return new ConnectError(`Unknown host \`${host}\``, { cause: err });
     case 'EAI_AGAIN':
       return new ConnectError(`Cannot resolve \`${host}\` right now (EAI_AGAIN)`, { cause: err });

@@ -125,16 +125,16 @@ const server: OptionSpec[] = [
 ];
 
 const connecting: OptionSpec[] = [
-  { flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv4 only (the default host becomes 127.0.0.1)' },
-  { flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv6 only (the default host becomes ::1)' },
+  { flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv4 addresses only' },
+  { flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv6 addresses only (the default host becomes ::1)' },
 ];
 
 const client: OptionSpec[] = [
   {
-    flag: 'timeout', short: 'w', key: 'connectTimeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['client'],
-    help: 'give up when not connected within this long',
+    flag: 'timeout', short: 'w', key: 'timeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['client'],
+    help: 'give up when not connected within this long (name lookup included)',
   },
-  { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: 'say where it connects, and the byte counts at the end, on stderr' },
+  { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: 'status lines on stderr: the address resolved, the connection, bytes sent and received' },
 ];
 
 const bench: OptionSpec[] = [

@@ -8,8 +8,8 @@ import { startTestServer } from '../helpers/server.js';
 import { within } from '../helpers/timeout.js';
 
 /** The client on a pseudo-terminal; `screen` accumulates what the terminal shows. */
-function clientOnPty(t: TestContext, port: number) {
-  const child = spawnCliOnPty(['client', '127.0.0.1', String(port)]);
+function clientOnPty(t: TestContext, port: number, args: string[] = ['127.0.0.1', String(port)]) {
+  const child = spawnCliOnPty(['client', ...args]);
   t.after(() => child.kill('SIGKILL'));
   let screen = '';
   const watchers = new Set<{ check: () => boolean; resolve: () => void }>();
@@ -86,4 +86,17 @@ test('interactive: when the server closes, the client says so and exits', { skip
   await pty.shows('The server closed the connection.');
   assert.equal(await pty.exitCode(), 0);
   assert.equal(pty.screen.split('only line').length - 1, 2);
+});
+
+test('interactive with -v and a lone port: status lines, and the byte counts at the end', { skip }, async (t) => {
+  const server = await startTestServer(t);
+  const port = server.address.port;
+  const pty = clientOnPty(t, port, ['-v', String(port)]);
+  await pty.shows(`Connected to 127.0.0.1:${port} from 127.0.0.1:`);
+  await pty.shows('Type a line');
+  pty.type('abc\n');
+  await pty.shows('abc', 2);
+  pty.type('\x04');
+  await pty.shows('Sent 4 bytes, received 4');
+  assert.equal(await pty.exitCode(), 0);
 });

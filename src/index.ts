@@ -20,5 +20,3 @@ export {
   ConnectionError,
   ShortEchoError,
 } from './errors.js';
-export { runBench, BENCH_MODES } from './bench/run-bench.js';
-export type { BenchOptions, BenchResult, BenchMode, BenchProgress, LatencySummary } from './bench/run-bench.js';

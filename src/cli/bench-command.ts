@@ -1,4 +1,4 @@
-import { BENCH_MODES, runBench } from '../bench/run-bench.js';
+import { BENCH_MODES, runBench } from '../bench/index.js';
 import { formatProgress, formatReport } from '../bench/report.js';
 import { DEFAULT_PORT, parseChoice, parseInteger, parsePort, parseSeconds, parseSize } from '../options.js';
 import { UsageError } from '../errors.js';

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { ConnectError, ConnectTimeoutError, systemCode } from '../errors.js';
+import { connectError } from '../connect-errors.js';
+import { ConnectTimeoutError } from '../errors.js';
 import { DEFAULT_PORT, checkInteger, checkPort, formatAddress } from '../options.js';
 
 export interface ConnectOptions {
@@ -52,19 +53,4 @@ export function connectEcho(options: ConnectOptions = {}): Promise<net.Socket> {
     socket.once('connect', socketOnConnect);
     socket.once('error', socketOnConnectError);
   });
-}
-
-function connectError(err: Error, host: string, where: string): ConnectError {
-  switch (systemCode(err)) {
-    case 'ECONNREFUSED':
-      return new ConnectError(`Connection refused by ${where} (is the server running?)`, { cause: err });
-    case 'ENOTFOUND':
-      return new ConnectError(`Unknown host \`${host}\``, { cause: err });
-    case 'EAI_AGAIN':
-      return new ConnectError(`Cannot resolve \`${host}\` right now (EAI_AGAIN)`, { cause: err });
-    case 'ECONNRESET':
-      return new ConnectError(`Connection to ${where} was reset while connecting`, { cause: err });
-    default:
-      return new ConnectError(`Cannot connect to ${where}: ${err.message}`, { cause: err });
-  }
 }

@@ -256,6 +256,14 @@ test('a server that never answers our half-close with a FIN is caught as no-fin'
   assertOnly(await bench({ ...QUICK, port, timeoutMs: 300 }), 'no-fin');
 });
 
+test('with a message count, the run ends once every connection has failed (pingpong: reset, connect mode: short)', async (t) => {
+  // The count can no longer be reached: without an end the run waited for it forever.
+  const resets = await faultyServer(t, echoWith((chunk, pos) => (pos > 20_000 ? 'reset' : chunk)));
+  assertOnly(await bench({ ...QUICK, port: resets, messages: 1e9 }, 15_000), 'reset');
+  const closes = await faultyServer(t, (socket) => socket.once('data', () => socket.end()));
+  assertOnly(await bench({ ...QUICK, port: closes, mode: 'connect', messages: 1e9 }, 15_000), 'short');
+});
+
 test('connect mode: a server that closes before echoing is caught as a short echo', async (t) => {
   const port = await faultyServer(t, (socket) => socket.once('data', () => socket.end()));
   assertOnly(await bench({ ...QUICK, port, mode: 'connect' }), 'short');

@@ -19,7 +19,10 @@ export interface BenchOptions {
   connections?: number;
   /** Bytes per message. @default 1024 */
   size?: number;
-  /** Length of the measured window, when `messages` is not given. @default 10000 */
+  /**
+   * Length of the measured window, when `messages` is not given. Either window ends early once
+   * every connection has failed or closed (connect mode without `rate`). @default 10000
+   */
   durationMs?: number;
   /** Stop after this many messages (counted after the warm-up) instead of after `durationMs`. */
   messages?: number;
@@ -33,7 +36,10 @@ export interface BenchOptions {
    * loops starts its next connection as soon as the last one is done.
    */
   rate?: number;
-  /** An echo that makes no progress for this long is a `timeout` error. @default 10000 */
+  /**
+   * A connect that does not complete within this time is a `connect` error, and an echo that
+   * makes no progress for this long a `timeout` error. @default 10000
+   */
   timeoutMs?: number;
   /**
    * Threads the connections are spread over, each with its own event loop (worker_threads), for

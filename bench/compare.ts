@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import type { BenchResult } from '../src/index.js';
+import type { BenchResult } from '../src/bench/index.js';
 import { CLI, OUT, ROOT, SHARED_BENCH, onCpu, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
 import { forkChildFigures } from './fork-children.js';
 

@@ -24,5 +24,3 @@ export {
   EchoTimeoutError,
   AbortError,
 } from './errors.js';
-export { runBench, BENCH_MODES } from './bench/run-bench.js';
-export type { BenchOptions, BenchResult, BenchMode, BenchProgress, LatencySummary } from './bench/run-bench.js';

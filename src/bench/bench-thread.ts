@@ -13,7 +13,7 @@ port.on('message', (message) => {
 });
 const { reportProgress, ...options } = workerData as ShardOptions;
 const send = (message: ThreadMessage): void => port.postMessage(message);
-const { result, stats } = await runShard({
+const { result, stats, noServer } = await runShard({
   ...options,
   signal: stop.signal,
   ...(reportProgress ? { onProgress: (progress) => send({ type: 'progress', ...progress }) } : {}),
@@ -23,6 +23,7 @@ send({
   result,
   histogram: encodeIntoCompressedBase64(stats.latencyUs()),
   counts: { messages: stats.messages, connections: stats.connections, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived, cpuUs: stats.cpuUs },
+  noServer: noServer === undefined ? undefined : { code: noServer.code, message: noServer.message },
 });
 // Nothing is left to do: with the port closed the thread's event loop empties and the thread ends
 // by itself (see runThreaded for why it is not terminated).

@@ -1,7 +1,8 @@
 import net from 'node:net';
-import { systemCode } from '../errors.js';
+import { connectError, connectTimeoutError } from '../connect-errors.js';
+import { systemCode, type TcpechoError } from '../errors.js';
 import type { LoadWorker } from './load-worker.js';
-import type { ErrorKind } from './stats.js';
+import type { ErrorKind } from './types.js';
 import type { LoadContext } from './verified-connection.js';
 
 /**
@@ -9,13 +10,15 @@ import type { LoadContext } from './verified-connection.js';
  * check its echo, half-close, wait for the server's FIN, close. Each cycle is one connection and
  * one message; its latency runs from the connect call to the last byte of the echo (what a client
  * waits for: in fork mode, a process start when no spare is ready). With `repeat` false it does
- * one cycle (the arrivals of `--rate`).
+ * one cycle (the arrivals of `--rate`). A connect that takes longer than `ctx.timeoutMs` is a
+ * `connect` error, as is any failure before the connection is made.
  */
 export class ConnectLoop implements LoadWorker {
   readonly #ctx: LoadContext;
-  readonly #timeoutMs: number;
   #issuing = true;
   #socket: net.Socket | undefined;
+  #connected = false;
+  #connectTimer: NodeJS.Timeout | undefined;
   #cycleStart = 0;
   #received = 0;
   #start = 0;
@@ -26,10 +29,9 @@ export class ConnectLoop implements LoadWorker {
 
   readonly #repeat: boolean;
 
-  constructor(ctx: LoadContext, timeoutMs: number, repeat = true) {
+  constructor(ctx: LoadContext, repeat = true) {
     this.#ctx = ctx;
     this.#repeat = repeat;
-    this.#timeoutMs = timeoutMs;
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
   }
 
@@ -38,13 +40,14 @@ export class ConnectLoop implements LoadWorker {
     return this.#socket === undefined && (!this.#issuing || !this.#repeat);
   }
 
-  /** True while a cycle is under way (the timeout checker watches it). */
+  /** 1 while a connected cycle waits for its echo or FIN (the watchdog's concern); a connect has its own timer. */
   get outstanding(): number {
-    return this.#socket === undefined ? 0 : 1;
+    return this.#socket !== undefined && this.#connected ? 1 : 0;
   }
 
-  get timeoutMs(): number {
-    return this.#timeoutMs;
+  /** A cycle is under way, connecting or connected. */
+  get busy(): boolean {
+    return this.#socket !== undefined;
   }
 
   begin(): void {
@@ -71,24 +74,29 @@ export class ConnectLoop implements LoadWorker {
   fail(kind: ErrorKind, detail: string): void {
     if (this.#failed || this.#socket === undefined) return;
     this.#failed = true;
-    this.#ctx.stats.recordError(kind, detail);
+    clearTimeout(this.#connectTimer);
+    // Before the connection is made, whatever ends the attempt is a failure to connect.
+    this.#ctx.stats.recordError(this.#connected ? kind : 'connect', detail);
     // A slot that failed stops: a broken server is reported, not hammered.
     this.#issuing = false;
     this.#socket.destroy();
   }
 
   #cycle(): void {
-    const { host, port, size, pattern } = this.#ctx;
+    const { host, port, where, size, pattern, timeoutMs, opening } = this.#ctx;
     this.#cycleStart = performance.now();
     this.lastProgress = this.#cycleStart;
     this.#received = 0;
     this.#failed = false;
+    this.#connected = false;
     this.#start = pattern.randomStart();
-    let connected = false;
     const socket = net.connect({ host, port, noDelay: true, allowHalfOpen: true });
     this.#socket = socket;
+    this.#connectTimer = setTimeout(() => this.#connectFailed(connectTimeoutError(where, timeoutMs)), timeoutMs).unref();
     socket.on('connect', () => {
-      connected = true;
+      clearTimeout(this.#connectTimer);
+      this.#connected = true;
+      opening.connected();
       if (this.#ctx.stats.counting) this.#ctx.stats.bytesSent += size;
       socket.write(pattern.window(this.#start, 0, size));
     });
@@ -99,15 +107,22 @@ export class ConnectLoop implements LoadWorker {
       socket.destroy();
     });
     socket.on('error', (err) => {
+      if (!this.#connected) return this.#connectFailed(connectError(err, host, where));
       const code = systemCode(err);
-      const kind = !connected ? 'connect' : code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error';
-      this.fail(kind, code ?? err.message);
+      this.fail(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? err.message);
     });
     socket.on('close', () => {
+      clearTimeout(this.#connectTimer);
       this.#socket = undefined;
       if (this.#issuing && this.#repeat) this.#cycle();
       else this.#resolveStopped();
     });
+  }
+
+  #connectFailed(error: TcpechoError): void {
+    if (this.#failed || this.#socket === undefined) return;
+    this.fail('connect', error.message);
+    this.#ctx.opening.failed(error);
   }
 
   #onData(chunk: Buffer): void {
@@ -132,15 +147,13 @@ export class ConnectLoop implements LoadWorker {
  */
 export class Arrivals {
   readonly #ctx: LoadContext;
-  readonly #timeoutMs: number;
   readonly #intervalMs: number;
   readonly #max: number;
   readonly #workers: LoadWorker[];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(ctx: LoadContext, timeoutMs: number, rate: number, max: number, workers: LoadWorker[]) {
+  constructor(ctx: LoadContext, rate: number, max: number, workers: LoadWorker[]) {
     this.#ctx = ctx;
-    this.#timeoutMs = timeoutMs;
     this.#intervalMs = 1000 / rate;
     this.#max = max;
     this.#workers = workers;
@@ -160,7 +173,7 @@ export class Arrivals {
       if (worker instanceof ConnectLoop && worker.finished) this.#workers.splice(i, 1);
     }
     if (this.#workers.length >= this.#max) return;
-    const arrival = new ConnectLoop(this.#ctx, this.#timeoutMs, false);
+    const arrival = new ConnectLoop(this.#ctx, false);
     this.#workers.push(arrival);
     arrival.begin();
   }

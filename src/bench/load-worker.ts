@@ -1,9 +1,13 @@
-import type { ErrorKind } from './stats.js';
+import type { ErrorKind } from './types.js';
 
 /** What the run drives: a long-lived load connection, or a connect-mode loop or arrival. */
 export interface LoadWorker {
   /** Bytes (or, in connect mode, cycles) sent and not yet echoed: the watchdog's concern. */
   readonly outstanding: number;
+  /** Work under way that the drain waits for: an echo outstanding, or a connect-mode cycle. */
+  readonly busy: boolean;
+  /** Done for good: nothing more will happen on it. */
+  readonly finished: boolean;
   /** performance.now() of the last progress. */
   readonly lastProgress: number;
   begin(): void;

@@ -1,4 +1,4 @@
-import type { BenchResult } from './run-bench.js';
+import type { BenchResult } from './types.js';
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 

@@ -1,8 +1,5 @@
 import { build, type Histogram } from 'hdr-histogram-js';
-
-/** The kinds of error a run can count; any one makes the run fail. */
-export const ERROR_KINDS = ['connect', 'mismatch', 'short', 'reset', 'timeout', 'no-fin', 'error'] as const;
-export type ErrorKind = (typeof ERROR_KINDS)[number];
+import { ERROR_KINDS, type ErrorKind } from './types.js';
 
 /**
  * Latencies below this many microseconds are counted in a plain array first and folded into the

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
-import { result, type BenchOptions, type BenchProgress, type BenchResult } from './run-bench.js';
-import { ERROR_KINDS, Stats } from './stats.js';
+import { ConnectError, ConnectTimeoutError, type TcpechoError } from '../errors.js';
+import { result } from './result.js';
+import { Stats } from './stats.js';
+import { ERROR_KINDS, type BenchOptions, type BenchProgress, type BenchResult } from './types.js';
 
 // `tcpecho bench --threads N`: the connections are split over N worker threads, each running the
 // whole single-threaded bench on its share with its own event loop (one JavaScript thread tops
@@ -17,6 +19,8 @@ export interface ShardReport {
   result: BenchResult;
   histogram: string;
   counts: { messages: number; connections: number; bytesSent: number; bytesReceived: number; cpuUs: NodeJS.CpuUsage };
+  /** The thread's opening connections all failed to connect: its error (an Error does not cross threads whole). */
+  noServer: { code: string; message: string } | undefined;
 }
 
 /** What the main thread passes to each bench thread. */
@@ -71,7 +75,15 @@ export async function runThreaded(options: BenchOptions & { connections: number 
     signal?.removeEventListener('abort', abort);
   }
   await Promise.all(workers.map((worker, i) => endOf(worker, exits[i] as Promise<unknown>)));
+  // No server: every thread found it so. When some threads connected, the others' connect errors are counted.
+  const first = reports[0]?.noServer;
+  if (first !== undefined && reports.every((report) => report.noServer !== undefined)) throw connectFailure(first);
   return merge(reports);
+}
+
+/** A thread's connect failure, as the error class its code names. */
+function connectFailure({ code, message }: { code: string; message: string }): TcpechoError {
+  return code === 'TCPECHO_ERR_CONNECT_TIMEOUT' ? new ConnectTimeoutError(message) : new ConnectError(message);
 }
 
 /** How long a thread that has reported may take to end by itself before it is terminated. */

@@ -1,14 +1,23 @@
 import net from 'node:net';
+import { connectError, connectTimeoutError } from '../connect-errors.js';
 import { systemCode } from '../errors.js';
+import type { Opening } from './opening.js';
 import type { LoadWorker } from './load-worker.js';
 import type { Pattern } from './pattern.js';
-import type { ErrorKind, Stats } from './stats.js';
+import type { Stats } from './stats.js';
+import type { ErrorKind } from './types.js';
 import type { WriteBatch } from '../write-batch.js';
 
 /** What every load connection shares: where to connect, what to send, where to count. */
 export interface LoadContext {
   host: string;
   port: number;
+  /** formatAddress(host, port). */
+  where: string;
+  /** A connect that takes longer is a `connect` error; an echo that stalls longer, a `timeout`. */
+  timeoutMs: number;
+  /** Where every connect attempt reports whether it got through. */
+  opening: Opening;
   pattern: Pattern;
   stats: Stats;
   /** Bytes per message (per write in stream mode). */
@@ -47,6 +56,8 @@ export abstract class VerifiedConnection implements LoadWorker {
   lastProgress = performance.now();
   #failed = false;
   #closed = false;
+  #connected = false;
+  #connectTimer: NodeJS.Timeout | undefined;
   /** The server's FIN came with bytes still owed: a `short` echo, unless a reset explains it. */
   #earlyEnd: string | undefined;
   readonly #closedPromise: Promise<void>;
@@ -68,8 +79,20 @@ export abstract class VerifiedConnection implements LoadWorker {
       onread: { buffer: ctx.readBuffer, callback: (n: number, buffer: Uint8Array) => this.#onData(buffer as Buffer, n) },
 
     });
-    this.socket.on('error', (err) => this.fail(this.#kindOf(err), `${systemCode(err) ?? err.message}`));
+    this.#connectTimer = setTimeout(() => this.#connectTimedOut(), ctx.timeoutMs).unref();
+    this.socket.once('connect', () => {
+      clearTimeout(this.#connectTimer);
+      this.#connected = true;
+      ctx.opening.connected();
+    });
+    this.socket.on('error', (err) => {
+      if (this.#connected) return this.fail(this.#kindOf(err), `${systemCode(err) ?? err.message}`);
+      const error = connectError(err, ctx.host, ctx.where);
+      this.fail('connect', error.message);
+      ctx.opening.failed(error);
+    });
     this.socket.on('close', () => {
+      clearTimeout(this.#connectTimer);
       if (this.#earlyEnd !== undefined) this.fail('short', this.#earlyEnd);
       this.#closed = true;
       this.#resolveClosed();
@@ -128,20 +151,47 @@ export abstract class VerifiedConnection implements LoadWorker {
     });
   }
 
-  /** Half-close and wait for the server's FIN; counts `no-fin` when it does not come within `ms`. */
+  /**
+   * Half-close and wait for the server's FIN; counts `no-fin` when it does not come within `ms`.
+   * Resolves within `ms` whatever happens: the wait ends at the deadline, not at the 'close' that
+   * the destroy leads to.
+   */
   async finish(ms: number): Promise<void> {
     if (!this.active) return;
     this.socket.end();
-    const timer = setTimeout(() => this.fail('no-fin', `no FIN from the server within ${ms} ms of our half-close`), ms);
-    await this.#closedPromise;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.fail('no-fin', `no FIN from the server within ${ms} ms of our half-close`);
+        resolve();
+      }, ms).unref();
+    });
+    await Promise.race([this.#closedPromise, late]);
     clearTimeout(timer);
+  }
+
+  get busy(): boolean {
+    return this.active && this.outstanding > 0;
+  }
+
+  /** Done for good: failed or closed. */
+  get finished(): boolean {
+    return !this.active;
   }
 
   fail(kind: ErrorKind, detail: string): void {
     if (this.#failed || this.#closed) return;
     this.#failed = true;
-    this.ctx.stats.recordError(kind, detail);
+    clearTimeout(this.#connectTimer);
+    // Before the connection is made, whatever ends the attempt is a failure to connect.
+    this.ctx.stats.recordError(this.#connected ? kind : 'connect', detail);
     this.socket.destroy();
+  }
+
+  #connectTimedOut(): void {
+    const error = connectTimeoutError(this.ctx.where, this.ctx.timeoutMs);
+    this.fail('connect', error.message);
+    this.ctx.opening.failed(error);
   }
 
   /** Writes the next `n` bytes of this connection's stream; `now` is performance.now(). */
@@ -205,7 +255,6 @@ export abstract class VerifiedConnection implements LoadWorker {
     // After the server's FIN, our writes draw its RST: EPIPE. The server quit early, it did not reset.
     if (this.#earlyEnd !== undefined && code !== 'ECONNRESET') return 'short';
     if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EADDRNOTAVAIL') return 'connect';
     return 'error';
   }
 }

@@ -1,4 +1,4 @@
-import { runBench, type BenchOptions } from '../bench/run-bench.js';
+import { runBench, type BenchOptions } from '../bench/index.js';
 import { formatProgress, formatReport } from '../bench/report.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { AbortError, ConnectError, ConnectTimeoutError, UsageError, systemCode } from '../errors.js';
+import { connectError, connectTimeoutError } from '../connect-errors.js';
+import { AbortError, UsageError } from '../errors.js';
 import { DEFAULT_PORT, checkInteger, checkPort, formatAddress } from '../options.js';
 
 export interface ConnectOptions {
@@ -76,7 +77,7 @@ export async function connectEchoObserved(options: ConnectOptions, observe: (soc
     }
 
     function timerOnTimeout(): void {
-      giveUp(new ConnectTimeoutError(`No connection to ${where} within ${timeoutMs} ms`));
+      giveUp(connectTimeoutError(where, timeoutMs));
     }
 
     function signalOnAbort(): void {
@@ -98,20 +99,4 @@ function checkFamily(family: number | undefined, host: string): 4 | 6 | undefine
     throw new UsageError(`Expected \`host\` to be an IPv${family} address with \`family: ${family}\`, got \`${host}\``);
   }
   return family;
-}
-
-function connectError(err: Error, host: string, where: string, family: 4 | 6 | undefined): ConnectError {
-  switch (systemCode(err)) {
-    case 'ECONNREFUSED':
-      return new ConnectError(`Connection refused by ${where} (is the server running?)`, { cause: err });
-    case 'ENOTFOUND':
-      if (family !== undefined) return new ConnectError(`Unknown host \`${host}\`, or it has no IPv${family} address`, { cause: err });
-      return new ConnectError(`Unknown host \`${host}\``, { cause: err });
-    case 'EAI_AGAIN':
-      return new ConnectError(`Cannot resolve \`${host}\` right now (EAI_AGAIN)`, { cause: err });
-    case 'ECONNRESET':
-      return new ConnectError(`Connection to ${where} was reset while connecting`, { cause: err });
-    default:
-      return new ConnectError(`Cannot connect to ${where}: ${err.message}`, { cause: err });
-  }
 }

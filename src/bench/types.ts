@@ -1,0 +1,99 @@
+// The load generator's public types (exported by `tcpecho/bench`), apart from the code that
+// uses them, so that every bench module can import them without importing each other.
+
+/** The kinds of error a run can count; any one makes the run fail. */
+export const ERROR_KINDS = ['connect', 'mismatch', 'short', 'reset', 'timeout', 'no-fin', 'error'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+export interface BenchOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 7007 */
+  port?: number;
+  /** @default 'pingpong' */
+  mode?: BenchMode;
+  /** Concurrent connections (connect mode: concurrent connect loops). @default 50 */
+  connections?: number;
+  /** Bytes per message. @default 1024 */
+  size?: number;
+  /**
+   * Length of the measured window, when `messages` is not given. Either window ends early once
+   * every connection has failed or closed (connect mode without `rate`). @default 10000
+   */
+  durationMs?: number;
+  /** Stop after this many messages (counted after the warm-up) instead of after `durationMs`. */
+  messages?: number;
+  /** Run this long before counting. @default 1000 */
+  warmupMs?: number;
+  /** Messages in flight per connection (ping-pong). @default 1 */
+  pipeline?: number;
+  /**
+   * Connect mode: new connections arrive at this many per second, whatever the server's pace
+   * (open loop), at most `connections` under way at once. Without it, each of the `connections`
+   * loops starts its next connection as soon as the last one is done.
+   */
+  rate?: number;
+  /**
+   * A connect that does not complete within this time is a `connect` error, and an echo that
+   * makes no progress for this long a `timeout` error. @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * Threads the connections are spread over, each with its own event loop (worker_threads), for
+   * when one core cannot drive the server hard enough. @default 1
+   */
+  threads?: number;
+  /** Ends the run early; the partial results are returned with `interrupted: true`. */
+  signal?: AbortSignal;
+  /** Called about once a second while counting, with the figures so far. */
+  onProgress?: (progress: BenchProgress) => void;
+}
+
+export interface BenchProgress {
+  elapsedS: number;
+  messages: number;
+  errors: number;
+}
+
+export interface LatencySummary {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface BenchResult {
+  mode: BenchMode;
+  target: string;
+  connections: number;
+  size: number;
+  pipeline: number;
+  /** Seconds actually counted. */
+  durationS: number;
+  messages: number;
+  messagesPerS: number;
+  /** Echoed payload received, MiB/s (one direction). */
+  mibPerS: number;
+  /** Payload sent, MiB/s. */
+  sentMibPerS: number;
+  /** Connect mode: connections completed per second. */
+  connectionsPerS: number;
+  /** Per message (connect mode: connect call to server FIN), microseconds. */
+  latencyUs: LatencySummary;
+  /**
+   * CPU the generator's process used in the counted window, in percent of one core. Near 100 (per
+   * thread) means the generator, not the server, may be what limits the figures.
+   */
+  cpuPercent: { user: number; system: number };
+  errors: Record<ErrorKind, number>;
+  errorTotal: number;
+  /** The first few errors, described. */
+  errorSamples: string[];
+  interrupted: boolean;
+}

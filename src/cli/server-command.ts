@@ -1,5 +1,5 @@
 import { startEchoServer, SERVER_MODES } from '../server/echo-server.js';
-import { BALANCES } from '../server/cluster-mode.js';
+import { BALANCES } from '../server/types.js';
 import { DEFAULT_PORT, parseChoice, parseInteger, parsePort, parseSeconds } from '../options.js';
 import { parseCommandLine } from './args.js';
 import { LineBuffer } from './line-buffer.js';
@@ -59,7 +59,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
 
   const server = await startEchoServer({
     port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
-    ...(values.host === undefined ? {} : { host: values.host }),
+    host: values.host ?? '*',
     mode: values.mode === undefined ? 'event' : parseChoice(values.mode, '--mode', SERVER_MODES),
     maxChildren: values['max-children'] === undefined ? 64 : parseInteger(values['max-children'], '--max-children', 1, 100_000),
     ...(values.workers === undefined ? {} : { workers: parseInteger(values.workers, '--workers', 1, 1024) }),

@@ -4,11 +4,11 @@ import { formatAddress } from '../options.js';
 
 /** Writes one line per connection event to `write` (stderr on the CLI). */
 export function logConnections(server: EchoServer, write: (line: string) => void): void {
-  server.on('open', (info: ConnectionOpen) => {
+  server.on('connection', (info: ConnectionOpen) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
     write(`${stamp()} open #${info.id} ${formatAddress(info.remoteAddress, info.remotePort)}${pid}`);
   });
-  server.on('close', (info: ConnectionClose) => {
+  server.on('disconnect', (info: ConnectionClose) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
     const detail = info.errorCode ?? info.childExit;
     const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;

@@ -40,6 +40,13 @@ export class ListenError extends TcpechoError {
   }
 }
 
+/** Cluster mode: workers kept exiting before they were ready, so the server could not start. */
+export class WorkerStartError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_WORKER_START', message, options);
+  }
+}
+
 /** No connection was established within the connect timeout. */
 export class ConnectTimeoutError extends TcpechoError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,8 +1,8 @@
 // The public API of tcpecho: start an echo server in-process, open client connections to one.
-export { startEchoServer, SERVER_MODES } from './server/echo-server.js';
-export type { EchoServer, EchoServerOptions, EchoServerAddress, EchoServerEvents, ServerMode, ConnectionReject } from './server/echo-server.js';
+export { startEchoServer } from './server/echo-server.js';
+export { SERVER_MODES } from './server/types.js';
+export type { EchoServer, EchoServerOptions, EchoServerAddress, EchoServerEvents, ServerMode, ConnectionReject, CloseOptions, Balance } from './server/types.js';
 export type { ConnectionOpen, ConnectionClose } from './server/connection-events.js';
-export type { Balance } from './server/cluster-mode.js';
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
@@ -23,4 +23,5 @@ export {
   EchoMismatchError,
   EchoTimeoutError,
   AbortError,
+  WorkerStartError,
 } from './errors.js';

@@ -1,6 +1,7 @@
 import type { TcpechoError } from '../errors.js';
-import { UsageError } from '../errors.js';
-import { checkInteger, checkPort, formatAddress } from '../options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
+import { checkPort, formatAddress } from '../options/values.js';
 import { WriteBatch } from '../write-batch.js';
 import { Arrivals, ConnectLoop } from './connect-loop.js';
 import type { LoadWorker } from './load-worker.js';
@@ -10,7 +11,7 @@ import { PingPongConnection } from './pingpong.js';
 import { result } from './result.js';
 import { Stats } from './stats.js';
 import { StreamConnection } from './stream.js';
-import { BENCH_MODES, type BenchOptions, type BenchResult } from './types.js';
+import { type BenchOptions, type BenchResult } from './types.js';
 import type { LoadContext } from './verified-connection.js';
 
 /** How long in-flight echoes may take to come back at the end, and then the server's FIN. */
@@ -22,7 +23,7 @@ const DRAIN_MS = 5000;
  * run's opening connections all fail to connect: there is no server to measure.
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
-  const threads = checkInteger(options.threads ?? 1, 'threads', 1, 64);
+  const { threads } = checkOptions(options);
   if (threads === 1) {
     const shard = await runShard(options);
     if (shard.noServer !== undefined) throw shard.noServer;
@@ -34,22 +35,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   return runThreaded({ ...options, connections }, threads);
 }
 
-/** Every option checked, with its default. */
+/** Every option checked against the option table (the CLI's checks), with its default. */
 function checkOptions(options: BenchOptions) {
-  const mode = options.mode ?? 'pingpong';
-  if (!BENCH_MODES.includes(mode)) throw new UsageError(`Expected \`mode\` to be one of ${BENCH_MODES.join(', ')}, got \`${String(mode)}\``);
+  const o = resolveOptions('bench', options) as Required<Omit<BenchOptions, 'messages' | 'rate' | 'signal' | 'onProgress' | 'host' | 'port'>> &
+    Pick<BenchOptions, 'messages' | 'rate'>;
   return {
-    host: options.host ?? '127.0.0.1',
-    port: checkPort(options.port ?? 7007),
-    mode,
-    connections: checkInteger(options.connections ?? 50, 'connections', 1, 100_000),
-    size: checkInteger(options.size ?? 1024, 'size', 1, 64 * 1024 * 1024),
-    pipeline: checkInteger(options.pipeline ?? 1, 'pipeline', 1, 10_000),
-    durationMs: checkInteger(options.durationMs ?? 10_000, 'durationMs', 1, 86_400_000),
-    warmupMs: checkInteger(options.warmupMs ?? 1000, 'warmupMs', 0, 3_600_000),
-    timeoutMs: checkInteger(options.timeoutMs ?? 10_000, 'timeoutMs', 1, 3_600_000),
-    rate: options.rate === undefined ? undefined : checkInteger(options.rate, 'rate', 1, 1_000_000),
-    messageLimit: options.messages === undefined ? undefined : checkInteger(options.messages, 'messages', 1, Number.MAX_SAFE_INTEGER),
+    ...o,
+    // HOST and PORT are positionals on the command line: checked here, not in the table.
+    host: options.host ?? DEFAULT_HOST,
+    port: checkPort(options.port ?? DEFAULT_PORT),
+    messageLimit: o.messages,
   };
 }
 

@@ -5,7 +5,10 @@
 export const ERROR_KINDS = ['connect', 'mismatch', 'short', 'reset', 'timeout', 'no-fin', 'error'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
+import { BENCH_MODES } from '../options/table.js';
+
+// Declared in the option table with every other option's values.
+export { BENCH_MODES };
 export type BenchMode = (typeof BENCH_MODES)[number];
 
 export interface BenchOptions {

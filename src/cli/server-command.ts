@@ -50,8 +50,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
 /** `tcpecho server 9000` (nc's habit) or `tcpecho server 127.0.0.1:9000`. */
 function listenTarget(target: string, given: Set<string>): Partial<EchoServerOptions> {
   if (given.has('port')) throw new UsageError('Give the port either as an argument or with `--port`, not both');
-  const { host, port } = parseTarget([target], { host: '*', port: DEFAULT_PORT });
-  if (!target.includes(':')) return { port };
+  if (/^\d+$/.test(target)) return { port: parseTarget([target], { host: '*', port: DEFAULT_PORT }).port };
+  if (!/:\d+$/.test(target)) throw new UsageError(`Expected \`PORT\` or \`HOST:PORT\`, got \`${target}\``);
   if (given.has('host')) throw new UsageError('Give the host either in the argument or with `--host`, not both');
-  return { host, port };
+  return parseTarget([target], { host: '*', port: DEFAULT_PORT });
 }

@@ -4,16 +4,16 @@ import { formatAddress } from '../options/values.js';
 
 /** Writes one line per connection event to `write` (stderr on the CLI). */
 export function logConnections(server: EchoServer, write: (line: string) => void): void {
-  server.on('open', (info: ConnectionOpen) => {
+  server.on('connection', (info: ConnectionOpen) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
-    write(`${stamp()} open #${info.id} ${formatAddress(info.remoteAddress, info.remotePort)}${pid}`);
+    write(`${stamp()} open #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}`);
   });
-  server.on('close', (info: ConnectionClose) => {
+  server.on('disconnect', (info: ConnectionClose) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
     const detail = info.errorCode ?? info.childExit;
     const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;
     write(
-      `${stamp()} close #${info.id} ${formatAddress(info.remoteAddress, info.remotePort)}${pid}` +
+      `${stamp()} close #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}` +
         ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms reason=${reason}`,
     );
   });
@@ -23,8 +23,16 @@ export function logConnections(server: EchoServer, write: (line: string) => void
 export function logWarnings(server: EchoServer, write: (line: string) => void): void {
   server.on('warning', (err: Error) => write(`${stamp()} warning ${err.message}`));
   server.on('reject', (info) => {
-    write(`${stamp()} reject ${formatAddress(info.remoteAddress, info.remotePort)} reason=${info.reason} rejected=${info.rejected}`);
+    write(`${stamp()} reject ${peer(info.remoteAddress, info.remotePort)} reason=${info.reason} rejected=${info.rejected}`);
   });
+}
+
+/**
+ * `HOST:PORT` of a client. A dual-stack listener sees IPv4 clients as `::ffff:127.0.0.1`; the
+ * log says `127.0.0.1`, the address the client used.
+ */
+export function peer(address: string, port: number): string {
+  return formatAddress(address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address, port);
 }
 
 let stampMs = 0;

@@ -45,14 +45,17 @@ export function resolveOptions(command: Command, given: object, naming: Naming =
     return spec === undefined ? key : nameOf(spec, naming);
   };
   const values: Values = {};
+  const modeSpec = byKey.get('mode');
+  const mode = modeSpec === undefined ? undefined : input.mode === undefined ? defaultOf(modeSpec) : checkValue(modeSpec, input.mode, naming);
   for (const spec of specs) {
     const value = input[spec.key];
-    values[spec.key] = value === undefined ? defaultOf(spec) : checkValue(spec, value, naming);
+    if (value !== undefined) values[spec.key] = checkValue(spec, value, naming);
+    // An option of another mode gets no default: the result can be passed on and checked again.
+    else if (spec.modes === undefined || spec.modes.includes(String(mode))) values[spec.key] = defaultOf(spec);
   }
-  const mode = values.mode;
   for (const spec of specs) {
     if (spec.modes === undefined || input[spec.key] === undefined || spec.modes.includes(String(mode))) continue;
-    const modeSpec = byKey.get('mode') as OptionSpec;
+    if (modeSpec === undefined) continue;
     const where = spec.modes.map((m) => (naming === 'cli' ? `\`--${modeSpec.flag} ${m}\`` : `mode \`${m}\``)).join(' or ');
     const now = naming === 'cli' ? `\`--${modeSpec.flag} ${String(mode)}\`` : `\`${String(mode)}\``;
     throw new UsageError(`\`${nameOf(spec, naming)}\` applies to ${where} only, not ${now}`);

@@ -2,17 +2,18 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { WorkerStartError } from '../errors.js';
 import { formatAddress } from '../options.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
-import type { EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './echo-server.js';
+import { IdleWaiters } from './idle-waiters.js';
 import { listenOn, listeningAddress } from './listen.js';
+import { RestartBackoff } from './restart-backoff.js';
+import { closeListener, Shutdown } from './shutdown.js';
+import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
+import { WaitingClients } from './waiting-clients.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
-
-/** How connections reach workers. */
-export const BALANCES = ['rr', 'shared'] as const;
-export type Balance = (typeof BALANCES)[number];
 
 export interface ClusterOptions {
   port: number;
@@ -33,9 +34,17 @@ interface Worker {
   open: Map<number, ConnectionOpen>;
 }
 
+/** A client the primary accepted while no worker was ready. */
+interface Waiting {
+  socket: net.Socket;
+  queuedAt: number;
+}
+
 /** Crashes within this window count towards the restart backoff. */
 const CRASH_WINDOW_MS = 10_000;
 const KILL_GRACE_MS = 2000;
+/** While starting, this many workers in a row exiting before they are ready fail the start. */
+const START_ATTEMPTS = 3;
 
 /**
  * `--mode cluster`: a primary process and `workers` worker processes, each running the same
@@ -51,13 +60,21 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   readonly #options: ClusterOptions;
   readonly #server: net.Server;
   readonly #workers: Array<Worker | undefined>;
-  readonly #waiting: net.Socket[] = [];
-  readonly #crashes: number[] = [];
+  readonly #waiting = new WaitingClients<Waiting>((client) => this.#waitingOnGone(client));
+  readonly #crashes = new RestartBackoff({ windowMs: CRASH_WINDOW_MS });
+  /** Every worker process not yet fully gone (exited, its IPC channel closed). */
+  readonly #processes = new Set<ChildProcess>();
+  readonly #allExited = new IdleWaiters();
+  /** Restarts waiting out their backoff. */
+  readonly #restarts = new Set<NodeJS.Timeout>();
+  readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #next = 0;
   #rejected = 0;
   #stopping = false;
-  #closing: Promise<void> | undefined;
-  #allReady: (() => void) | undefined;
+  /** Workers in a row that exited before they were ready. */
+  #deathsBeforeReady = 0;
+  /** Settles start() while it waits for every worker. */
+  #starting: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   /** @internal use startEchoServer({ mode: 'cluster' }) */
   constructor(options: ClusterOptions) {
@@ -95,45 +112,58 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     return this.#rejected;
   }
 
-  /** @internal Listens, starts every worker, resolves when all of them are serving. */
+  /**
+   * @internal Listens, starts every worker, resolves when all of them are serving. Rejects with
+   * `WorkerStartError` when workers keep exiting before they are ready; whatever way it rejects,
+   * nothing it started is left running.
+   */
   async start(): Promise<void> {
-    await listenOn(this.#server, this.#options.port, this.#options.host, this.#options.backlog);
-    this.#server.on('error', (err) => this.emit('warning', err));
-    const ready = new Promise<void>((resolve) => (this.#allReady = resolve));
-    for (let i = 0; i < this.#options.workers; i++) this.#startWorker(i);
-    await ready;
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= this.#drain(this.#options.drainTimeoutMs);
-    return this.#closing;
-  }
-
-  destroy(): void {
-    this.#stopping = true;
-    this.#server.close();
-    for (const socket of this.#waiting.splice(0)) socket.destroy();
-    for (const worker of this.#workers) worker?.child.kill('SIGKILL');
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  async #drain(timeoutMs: number): Promise<void> {
-    this.#stopping = true;
-    this.#server.close();
-    for (const socket of this.#waiting.splice(0)) socket.destroy();
-    const exits = this.#workers.map((worker) => {
-      if (worker === undefined || worker.child.exitCode !== null || worker.child.signalCode !== null) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        worker.child.once('exit', () => resolve());
-        this.#tell(worker, { type: 'drain', timeoutMs });
-        // Past the deadline and a grace period, a worker that has not exited is killed.
-        setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs + KILL_GRACE_MS).unref();
+    try {
+      await listenOn(this.#server, this.#options.port, this.#options.host, this.#options.backlog);
+      this.#server.on('error', (err) => this.emit('warning', err));
+      await new Promise<void>((resolve, reject) => {
+        this.#starting = { resolve, reject };
+        for (let i = 0; i < this.#options.workers; i++) this.#startWorker(i);
       });
-    });
-    await Promise.all(exits);
+    } catch (err) {
+      await this.destroy();
+      throw err;
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    return this.#shutdown.start(options.force === true);
+  }
+
+  destroy(): Promise<void> {
+    return this.#shutdown.start(true);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.destroy();
+  }
+
+  /** Drains the workers (each lets its connections finish), or kills them at once when forced. */
+  async #stop(forced: Promise<void>): Promise<void> {
+    this.#stopping = true;
+    const listenerClosed = closeListener(this.#server);
+    for (const timer of this.#restarts) clearTimeout(timer);
+    this.#restarts.clear();
+    for (const { socket } of this.#waiting.clear()) socket.destroy();
+    const { drainTimeoutMs } = this.#options;
+    for (const worker of this.#workers) if (worker !== undefined) this.#tell(worker, { type: 'drain', timeoutMs: drainTimeoutMs });
+    let deadline: NodeJS.Timeout | undefined;
+    // Past the deadline and a grace period, or when forced, a worker that has not exited is killed.
+    const late = new Promise<void>((resolve) => (deadline = setTimeout(resolve, drainTimeoutMs + KILL_GRACE_MS).unref()));
+    const exited = this.#allExited.wait(this.#processes.size === 0);
+    await Promise.race([exited, forced, late]);
+    clearTimeout(deadline);
+    for (const child of this.#processes) child.kill('SIGKILL');
+    await exited;
+    await listenerClosed;
+    this.emit('close');
   }
 
   #startWorker(index: number): void {
@@ -142,9 +172,13 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     const child = fork(WORKER_ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     const worker: Worker = { index, child, ready: false, open: new Map() };
     this.#workers[index] = worker;
+    this.#processes.add(child);
+    // 'close': exited and its IPC channel closed, so nothing of it keeps this process's loop alive.
+    child.once('close', () => this.#processOnGone(child));
     child.on('error', (err) => {
       if (child.pid === undefined) {
         this.emit('warning', new Error(`cannot start worker ${index}: ${err.message}`, { cause: err }));
+        this.#processOnGone(child);
         this.#workerOnExit(worker, null, null);
       }
     });
@@ -152,25 +186,27 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     child.once('exit', (code, signal) => this.#workerOnExit(worker, code, signal));
   }
 
+  #processOnGone(child: ChildProcess): void {
+    if (this.#processes.delete(child) && this.#processes.size === 0) this.#allExited.wake();
+  }
+
   #workerOnMessage(worker: Worker, message: unknown): void {
     if (!isWorkerMessage(message)) return;
     switch (message.type) {
       case 'ready':
         worker.ready = true;
+        this.#deathsBeforeReady = 0;
         if (this.#options.balance === 'shared') this.#tell(worker, { type: 'listen' }, this.#server);
-        for (const socket of this.#waiting.splice(0)) this.#route(socket);
-        if (this.#workers.every((w) => w?.ready)) {
-          this.#allReady?.();
-          this.#allReady = undefined;
-        }
+        for (let waiting = this.#waiting.shift(); waiting !== undefined; waiting = this.#waiting.shift()) this.#route(waiting.socket);
+        if (this.#workers.every((w) => w?.ready)) this.#starting?.resolve();
         break;
       case 'open':
         worker.open.set(message.info.id, message.info);
-        this.emit('open', message.info);
+        this.emit('connection', message.info);
         break;
       case 'close':
         worker.open.delete(message.info.id);
-        this.emit('close', message.info);
+        this.emit('disconnect', message.info);
         break;
       case 'reject':
         this.#rejected++;
@@ -185,25 +221,30 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   #workerOnExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#workers[worker.index] !== worker) return;
     this.#workers[worker.index] = undefined;
+    const how = signal ?? `code ${String(code)}`;
     // Its clients saw their connections close with the process; report them.
     for (const info of worker.open.values()) {
-      this.emit('close', { ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: signal ?? `code ${String(code)}` });
+      this.emit('disconnect', { ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
     }
     if (this.#stopping) return;
-    const now = Date.now();
-    this.#crashes.push(now);
-    while (this.#crashes.length > 0 && (this.#crashes[0] as number) < now - CRASH_WINDOW_MS) this.#crashes.shift();
+    if (!worker.ready) this.#deathsBeforeReady++;
+    if (this.#starting !== undefined && this.#deathsBeforeReady >= START_ATTEMPTS) {
+      this.#starting.reject(new WorkerStartError(`Cannot start cluster workers: ${this.#deathsBeforeReady} in a row exited before they were ready (the last: ${how})`));
+      return;
+    }
     // The first crash is replaced at once; more within the window wait 100 ms, 200 ms, ... 5 s.
-    const delayMs = this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), 5000);
-    this.emit('warning', new Error(`worker ${String(worker.child.pid)} exited (${signal ?? `code ${String(code)}`}); restarting it${delayMs ? ` in ${delayMs} ms` : ''}`));
-    setTimeout(() => {
+    const delayMs = this.#crashes.failure();
+    this.emit('warning', new Error(`worker ${String(worker.child.pid)} exited (${how}); restarting it${delayMs ? ` in ${delayMs} ms` : ''}`));
+    const restart = setTimeout(() => {
+      this.#restarts.delete(restart);
       if (!this.#stopping) this.#startWorker(worker.index);
     }, delayMs).unref();
+    this.#restarts.add(restart);
   }
 
   /** Hands an accepted socket to the next ready worker, or holds it until one is ready. */
   #route(socket: net.Socket): void {
-    socket.on('error', () => {});
+    socket.on('error', ignoreError);
     const count = this.#workers.length;
     for (let tried = 0; tried < count; tried++) {
       const worker = this.#workers[this.#next++ % count];
@@ -215,8 +256,30 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         return;
       }
     }
-    if (this.#stopping) socket.destroy();
-    else this.#waiting.push(socket);
+    if (this.#stopping) return void socket.destroy();
+    const { remoteAddress, remotePort } = socket;
+    if (this.connections >= this.#options.maxConnections) {
+      // No worker to take it, and as many waiting or served as the limit allows.
+      socket.destroy();
+      if (remoteAddress === undefined || remotePort === undefined) return;
+      this.#rejected++;
+      this.emit('reject', { remoteAddress, remotePort, reason: 'max-connections', rejected: this.#rejected });
+      return;
+    }
+    this.#waiting.push({ socket, queuedAt: performance.now() });
+  }
+
+  /** A client that left while no worker was ready: no worker ever saw it, so it has no id (0). */
+  #waitingOnGone({ socket, queuedAt }: Waiting): void {
+    this.emit('disconnect', {
+      id: 0,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+      durationMs: performance.now() - queuedAt,
+      reason: 'gone',
+    });
   }
 
   #tell(worker: Worker, message: PrimaryMessage, handle?: net.Server): void {
@@ -225,3 +288,5 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     else worker.child.send(message, () => {});
   }
 }
+
+function ignoreError(): void {}

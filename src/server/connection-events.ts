@@ -12,6 +12,7 @@ export interface ConnectionOpen {
 
 /** Reported when a connection has closed. */
 export interface ConnectionClose extends EchoResult {
+  /** As in its `connection` event; 0 for a cluster client that left before any worker took it. */
   id: number;
   remoteAddress: string;
   remotePort: number;
@@ -43,20 +44,22 @@ export interface Dispatcher {
   idle(): Promise<void>;
   /** Ends every connection now and releases every process; `idle()` resolves after. */
   destroyAll(): void;
+  /** Resolves once every process this dispatcher started has exited (none left running). */
+  exited?(): Promise<void>;
 }
 
 /**
  * The drain of every mode's connections once the listener is closed: let them finish for up to
- * `timeoutMs`, then end the rest; resolves once none is left.
+ * `timeoutMs` (or until `stopNow` resolves), then end the rest; resolves once none is left.
  */
-export async function drainDispatcher(dispatcher: Dispatcher, timeoutMs: number): Promise<void> {
+export async function drainDispatcher(dispatcher: Dispatcher, timeoutMs: number, stopNow?: Promise<void>): Promise<void> {
   dispatcher.beginDrain?.();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
   try {
-    await Promise.race([dispatcher.idle(), deadline]);
+    await Promise.race(stopNow === undefined ? [dispatcher.idle(), deadline] : [dispatcher.idle(), deadline, stopNow]);
   } finally {
     clearTimeout(timer);
   }

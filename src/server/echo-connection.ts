@@ -12,9 +12,10 @@ import { WriteBatch } from '../write-batch.js';
  * - `idle`: no traffic either way for `idleTimeoutMs`;
  * - `aborted`: the server destroyed it (shutdown past the drain deadline, or `destroy()`);
  * - `child-exit`: fork mode only, the child serving it exited before reporting (killed, crashed);
- * - `handoff-failed`: fork mode only, the child could not take the connection over.
+ * - `handoff-failed`: fork mode only, the child could not take the connection over;
+ * - `gone`: fork mode and the cluster primary, the client left (FIN or reset) while it waited for a process.
  */
-export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed';
+export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone';
 
 /** What one connection did, reported when it has closed. */
 export interface EchoResult {

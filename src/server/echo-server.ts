@@ -1,100 +1,25 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import os from 'node:os';
-import { UsageError } from '../errors.js';
-import { DEFAULT_PORT, checkChoice, checkInteger, checkPort, formatAddress } from '../options.js';
-import { BALANCES, ClusterEchoServer, type Balance } from './cluster-mode.js';
+import { resolveOptions } from '../options/resolve.js';
+import { formatAddress } from '../options/values.js';
+import { ClusterEchoServer } from './cluster-mode.js';
 import { listenOn, listeningAddress } from './listen.js';
-import { drainDispatcher, type ConnectionClose, type ConnectionHooks, type ConnectionOpen, type Dispatcher } from './connection-events.js';
+import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
+import { closeListener, Shutdown } from './shutdown.js';
+import {
+  type CloseOptions,
+  type EchoServer,
+  type EchoServerAddress,
+  type EchoServerEvents,
+  type EchoServerOptions,
+  type ServerMode,
+} from './types.js';
 
-/** How connections are served. */
-export const SERVER_MODES = ['event', 'fork', 'cluster'] as const;
-export type ServerMode = (typeof SERVER_MODES)[number];
-
-export interface EchoServerOptions {
-  /** Port to listen on; 0 picks a free one. @default 7007 */
-  port?: number;
-  /** Address to listen on. @default every interface, IPv4 and IPv6 */
-  host?: string;
-  /**
-   * `event`: one event loop serves every client; `fork`: a new process per client; `cluster`: a
-   * primary and `workers` processes each serving clients in an event loop. @default 'event'
-   */
-  mode?: ServerMode;
-  /** Cluster mode: worker processes. @default the number of CPUs */
-  workers?: number;
-  /** Cluster mode: `rr`, the primary hands each connection to the next worker; `shared`, workers accept themselves. @default 'rr' */
-  balance?: Balance;
-  /** Fork mode: most child processes at once, spares included; later clients wait, unread. @default 64 */
-  maxChildren?: number;
-  /** Fork mode: child processes kept started and ready for the next clients; 0 turns it off. @default 2 */
-  spare?: number;
-  /** Close a connection with no traffic either way for this long; 0 turns it off. @default 0 */
-  idleTimeoutMs?: number;
-  /**
-   * Event mode: most connections at once. One past it is closed at once and reported as a
-   * `reject` event; a slot frees when a connection closes. (Fork mode bounds by `maxChildren`.)
-   * @default 10000
-   */
-  maxConnections?: number;
-  /** How long `close()` lets open connections finish before closing them. @default 5000 */
-  drainTimeoutMs?: number;
-  /** Length of the kernel's accept queue (capped by net.core.somaxconn). @default 4096 */
-  backlog?: number;
-}
-
-export interface EchoServerAddress {
-  host: string;
-  port: number;
-  family: string;
-}
-
-export interface EchoServerEvents {
-  /** A connection was accepted and handed to what will echo it. */
-  open: [info: ConnectionOpen];
-  /** A connection has closed. */
-  close: [info: ConnectionClose];
-  /** A connection past `maxConnections`, closed at once. */
-  reject: [info: ConnectionReject];
-  /** A failure that did not stop the server, such as `accept` hitting EMFILE. */
-  warning: [error: Error];
-}
-
-export interface ConnectionReject {
-  remoteAddress: string;
-  remotePort: number;
-  reason: 'max-connections';
-  /** Connections rejected so far by this server. */
-  rejected: number;
-}
-
-/**
- * A listening echo server, in any mode. Get one from {@link startEchoServer}.
- *
- * `close()` stops accepting and lets open connections finish up to `drainTimeoutMs`, then closes
- * the rest (and ends every child or worker); `destroy()` closes everything now. Both are safe to
- * call more than once.
- */
-export interface EchoServer extends EventEmitter<EchoServerEvents> {
-  readonly mode: ServerMode;
-  /** Where the server listens, with the real port when 0 was asked. */
-  readonly address: EchoServerAddress;
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
-  readonly url: string;
-  /** Connections accepted and not yet closed (fork mode: including those waiting for a child). */
-  readonly connections: number;
-  /** Connections closed at once because `maxConnections` were open. */
-  readonly rejectedConnections: number;
-  /** Fork mode: the children alive now, spares included; cluster mode: the workers. */
-  readonly childPids: number[];
-  /** Fork mode: the spare children, started and waiting for a client. */
-  readonly sparePids: number[];
-  close(): Promise<void>;
-  destroy(): void;
-  [Symbol.asyncDispose](): Promise<void>;
-}
+// The public types live in types.ts (so that no mode imports this module); re-exported for callers of this one.
+export { SERVER_MODES } from './types.js';
+export type { CloseOptions, ConnectionReject, EchoServer, EchoServerAddress, EchoServerEvents, EchoServerOptions, ServerMode } from './types.js';
 
 /** Event and fork modes: one process accepts, and serves or hands over each connection. */
 class SingleProcessServer extends EventEmitter<EchoServerEvents> implements EchoServer {
@@ -103,20 +28,19 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #dispatcher: Dispatcher;
   readonly #drainTimeoutMs: number;
   readonly #maxConnections: number;
+  readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
-  #closing: Promise<void> | undefined;
 
   /** @internal use startEchoServer */
   constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>) {
     super();
     this.mode = options.mode;
     this.#drainTimeoutMs = options.drainTimeoutMs;
-    // Fork mode is bounded by its children; its waiting clients are accepted but unread.
-    this.#maxConnections = options.mode === 'fork' ? Infinity : options.maxConnections;
+    this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
-      open: (info) => this.emit('open', info),
-      close: (info) => this.emit('close', info),
+      open: (info) => this.emit('connection', info),
+      close: (info) => this.emit('disconnect', info),
       warning: (error) => this.emit('warning', error),
     };
     this.#dispatcher = options.mode === 'fork'
@@ -165,31 +89,38 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return this.#dispatcher instanceof ForkDispatcher ? this.#dispatcher.sparePids : [];
   }
 
-  /** @internal */
+  /** @internal Listens, then starts fork mode's spares; on failure nothing is left running. */
   async listen(port: number, host: string | undefined, backlog: number): Promise<void> {
-    await listenOn(this.#server, port, host, backlog);
+    try {
+      await listenOn(this.#server, port, host, backlog);
+    } catch (err) {
+      await this.destroy();
+      throw err;
+    }
     // After listening, an error is an accept failure (EMFILE, ENFILE, ...): libuv has already dealt
     // with the connection, and the server keeps serving. Unhandled, it would crash the process.
     this.#server.on('error', (err) => this.emit('warning', err));
+    if (this.#dispatcher instanceof ForkDispatcher) this.#dispatcher.start();
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#drain();
-    return this.#closing;
+  close(options: CloseOptions = {}): Promise<void> {
+    return this.#shutdown.start(options.force === true);
   }
 
-  destroy(): void {
-    this.#server.close();
-    this.#dispatcher.destroyAll();
+  destroy(): Promise<void> {
+    return this.#shutdown.start(true);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.destroy();
   }
 
-  async #drain(): Promise<void> {
-    this.#server.close();
-    await drainDispatcher(this.#dispatcher, this.#drainTimeoutMs);
+  async #stop(forced: Promise<void>): Promise<void> {
+    const listenerClosed = closeListener(this.#server);
+    await drainDispatcher(this.#dispatcher, this.#drainTimeoutMs, forced);
+    await this.#dispatcher.exited?.();
+    await listenerClosed;
+    this.emit('close');
   }
 
   #serverOnConnection(socket: net.Socket): void {
@@ -214,36 +145,38 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 }
 
-/** Starts an echo server; resolves once it is listening. */
+/**
+ * Starts an echo server; resolves once it is listening (cluster mode: once every worker serves).
+ * With no options: event mode on a free port of 127.0.0.1. If it rejects, nothing it started is
+ * left running.
+ */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
-  const port = checkPort(options.port ?? DEFAULT_PORT);
-  const mode = options.mode ?? 'event';
-  if (!SERVER_MODES.includes(mode)) {
-    throw new UsageError(`Expected \`mode\` to be one of ${SERVER_MODES.join(', ')}, got \`${String(mode)}\``);
-  }
-  const backlog = checkInteger(options.backlog ?? 4096, 'backlog', 1, 1_000_000);
-  if (mode === 'cluster') {
+  // Every value checked against the option table, with its default: the same checks as the CLI's.
+  const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
+  const host = o.host === '*' ? undefined : o.host;
+  if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
-      port,
-      host: options.host,
-      backlog,
-      workers: checkInteger(options.workers ?? os.availableParallelism(), 'workers', 1, 1024),
-      balance: checkChoice(options.balance ?? 'rr', 'balance', BALANCES),
-      maxConnections: checkInteger(options.maxConnections ?? 10_000, 'maxConnections', 1, 10_000_000),
-      idleTimeoutMs: checkInteger(options.idleTimeoutMs ?? 0, 'idleTimeoutMs', 0, 86_400_000),
-      drainTimeoutMs: checkInteger(options.drainTimeoutMs ?? 5000, 'drainTimeoutMs', 0, 86_400_000),
+      port: o.port,
+      host,
+      backlog: o.backlog,
+      workers: o.workers,
+      balance: o.balance,
+      maxConnections: o.maxConnections,
+      idleTimeoutMs: o.idleTimeoutMs,
+      drainTimeoutMs: o.drainTimeoutMs,
     });
     await cluster.start();
     return cluster;
   }
   const server = new SingleProcessServer({
-    mode,
-    maxChildren: checkInteger(options.maxChildren ?? 64, 'maxChildren', 1, 100_000),
-    spare: checkInteger(options.spare ?? 2, 'spare', 0, 100_000),
-    drainTimeoutMs: checkInteger(options.drainTimeoutMs ?? 5000, 'drainTimeoutMs', 0, 86_400_000),
-    idleTimeoutMs: checkInteger(options.idleTimeoutMs ?? 0, 'idleTimeoutMs', 0, 86_400_000),
-    maxConnections: checkInteger(options.maxConnections ?? 10_000, 'maxConnections', 1, 10_000_000),
+    mode: o.mode,
+    maxChildren: o.maxChildren,
+    spare: o.spare,
+    drainTimeoutMs: o.drainTimeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs,
+    maxConnections: o.maxConnections,
   });
-  await server.listen(port, options.host, backlog);
+  await server.listen(o.port, host, o.backlog);
   return server;
 }

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { isChildMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
 import { IdleWaiters } from './idle-waiters.js';
+import { RestartBackoff } from './restart-backoff.js';
+import { WaitingClients } from './waiting-clients.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./fork-child.js', import.meta.url));
 
@@ -32,6 +34,8 @@ export interface ForkDispatcherOptions {
 interface Client {
   socket: net.Socket;
   info: ConnectionOpen;
+  /** When it was accepted (`performance.now()`). */
+  queuedAt: number;
 }
 
 /** One child process, and the client it serves once one is assigned. */
@@ -55,7 +59,9 @@ interface Slot {
  *
  * A Node child takes ~140 ms to start, so `spare` children are started ahead of need: a client is
  * handed to a ready one at once and a replacement starts in the background. Clients that find no
- * ready child are assigned to one that is starting. Spares count towards `maxChildren`.
+ * ready child are assigned to one that is starting. Spares count towards `maxChildren`. No child
+ * starts before `start()`, which the server calls once it is listening: a server that fails to
+ * listen leaves nothing running.
  */
 export class ForkDispatcher implements Dispatcher {
   readonly #hooks: ConnectionHooks;
@@ -63,11 +69,14 @@ export class ForkDispatcher implements Dispatcher {
   readonly #spare: number;
   readonly #idleTimeoutMs: number;
   readonly #slots = new Set<Slot>();
-  readonly #waiting: Client[] = [];
+  readonly #waiting = new WaitingClients<Client>((client) => this.#waitingOnGone(client));
   readonly #idle = new IdleWaiters();
+  /** Every child process not yet fully gone (exited, its IPC channel closed). */
+  readonly #processes = new Set<ChildProcess>();
+  readonly #allExited = new IdleWaiters();
   #stopping = false;
   /** Children in a row that died before they were ready: a crash loop backs off. */
-  #startFailures = 0;
+  readonly #startFailures = new RestartBackoff();
   #backoff: NodeJS.Timeout | undefined;
   #replenish: NodeJS.Timeout | undefined;
 
@@ -76,6 +85,10 @@ export class ForkDispatcher implements Dispatcher {
     this.#maxChildren = options.maxChildren;
     this.#spare = Math.min(options.spare, options.maxChildren);
     this.#idleTimeoutMs = options.idleTimeoutMs;
+  }
+
+  /** Starts the spares. */
+  start(): void {
     this.#fill();
   }
 
@@ -99,7 +112,7 @@ export class ForkDispatcher implements Dispatcher {
   dispatch(socket: net.Socket, info: ConnectionOpen): void {
     // The socket stays paused and unread while it waits; an error on it must not crash the parent.
     socket.on('error', ignoreError);
-    this.#waiting.push({ socket, info });
+    this.#waiting.push({ socket, info, queuedAt: performance.now() });
     this.#assignWaiting();
     if (this.#waiting.length > 0) {
       this.#fill();
@@ -128,11 +141,28 @@ export class ForkDispatcher implements Dispatcher {
     this.#stopping = true;
     clearTimeout(this.#backoff);
     clearTimeout(this.#replenish);
-    for (const { socket } of this.#waiting.splice(0)) socket.destroy();
-    for (const slot of this.#slots) {
-      slot.child.kill('SIGTERM');
-      setTimeout(() => slot.child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+    for (const { socket } of this.#waiting.clear()) socket.destroy();
+    for (const child of this.#processes) {
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+      child.once('exit', () => clearTimeout(kill));
     }
+    if (this.active === 0) this.#idle.wake();
+  }
+
+  exited(): Promise<void> {
+    return this.#allExited.wait(this.#processes.size === 0);
+  }
+
+  /** A client that left while it waited: it never had a child, and has nothing to echo. */
+  #waitingOnGone(client: Client): void {
+    this.#hooks.close({
+      ...client.info,
+      bytesRead: 0,
+      bytesWritten: 0,
+      durationMs: performance.now() - client.queuedAt,
+      reason: 'gone',
+    });
     if (this.active === 0) this.#idle.wake();
   }
 
@@ -162,7 +192,7 @@ export class ForkDispatcher implements Dispatcher {
       }
       if (free === undefined) return;
       const client = this.#waiting.shift() as Client;
-      free.client = { socket: client.socket, info: { ...client.info } };
+      free.client = { socket: client.socket, info: { ...client.info }, queuedAt: client.queuedAt };
       free.assignedAt = performance.now();
       if (free.child.pid !== undefined) free.client.info.pid = free.child.pid;
       this.#hooks.open(free.client.info);
@@ -178,10 +208,14 @@ export class ForkDispatcher implements Dispatcher {
     });
     const slot: Slot = { child, ready: false, client: undefined, assignedAt: 0, handedOff: false, reported: false };
     this.#slots.add(slot);
+    this.#processes.add(child);
+    // 'close': exited and its IPC channel closed, so nothing of it keeps this process's loop alive.
+    child.once('close', () => this.#processOnGone(child));
     child.on('error', (err) => {
       // A child that could not be started at all (EMFILE, EAGAIN, ENOMEM) never emits 'exit'.
       if (child.pid === undefined && this.#slots.has(slot)) {
         this.#hooks.warning(new Error(`cannot start a child process: ${err.message}`, { cause: err }));
+        this.#processOnGone(child);
         this.#childOnExit(slot, null, null);
       }
     });
@@ -195,7 +229,7 @@ export class ForkDispatcher implements Dispatcher {
       if (Number.isInteger(message.port) && message.port > 0 && message.port < 65_536) this.#warmUp(slot.child, message.port);
     } else if (message.type === 'ready') {
       slot.ready = true;
-      this.#startFailures = 0;
+      this.#startFailures.reset();
       if (slot.client !== undefined) this.#handOff(slot);
       else this.#fill();
     } else if (slot.client !== undefined) {
@@ -264,16 +298,21 @@ export class ForkDispatcher implements Dispatcher {
     // A spare that died, or a slot freed by a finished client: start what is now needed. Children
     // that die before they are even ready (a broken install, no memory) are restarted with a
     // growing delay, so that a crash loop does not spin.
-    if (!slot.ready && !this.#stopping) this.#startFailures++;
-    if (this.#startFailures > 1 && this.#backoff === undefined && !this.#stopping) {
-      const delayMs = Math.min(100 * 2 ** (this.#startFailures - 2), 5000);
-      this.#backoff = setTimeout(() => {
-        this.#backoff = undefined;
-        this.#fill();
-      }, delayMs).unref();
+    if (!slot.ready && !this.#stopping) {
+      const delayMs = this.#startFailures.failure();
+      if (delayMs > 0 && this.#backoff === undefined) {
+        this.#backoff = setTimeout(() => {
+          this.#backoff = undefined;
+          this.#fill();
+        }, delayMs).unref();
+      }
     }
     this.#fill();
     if (this.active === 0) this.#idle.wake();
+  }
+
+  #processOnGone(child: ChildProcess): void {
+    if (this.#processes.delete(child) && this.#processes.size === 0) this.#allExited.wake();
   }
 }
 

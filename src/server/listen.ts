@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
-import type { EchoServerAddress } from './echo-server.js';
+import type { EchoServerAddress } from './types.js';
 import { formatAddress } from '../options.js';
 
 /** Binds and listens; rejects with a coded error (`EADDRINUSE`, `EACCES`, ...) naming the address. */

@@ -89,7 +89,7 @@ for (const mode of ['pingpong', 'stream', 'connect'] as const) {
   test(`${mode} over 2 threads: every connection runs, the threads' figures add up, zero errors`, async (t) => {
     const server = await startTestServer(t);
     const closed: ConnectionClose[] = [];
-    server.on('close', (info) => closed.push(info));
+    server.on('disconnect', (info) => closed.push(info));
     const size = mode === 'stream' ? 65536 : 1024;
     const result = await bench({ ...QUICK, port: server.address.port, mode, size, connections: 5, threads: 2 });
     assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
@@ -164,7 +164,7 @@ test('pingpong with one connection writes at once (no batch): error-free, and an
 test('connect mode with a rate: arrivals paced by the clock, error-free', async (t) => {
   const server = await startTestServer(t);
   let opened = 0;
-  server.on('open', () => opened++);
+  server.on('connection', () => opened++);
   const result = await bench({ ...QUICK, port: server.address.port, mode: 'connect', rate: 20, durationMs: 1000, connections: 8 });
   assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
   // 20 a second for a second: paced, not as fast as the server allows (thousands).
@@ -299,7 +299,7 @@ for (const threads of [1, 2]) {
   test(`CLI: Ctrl-C (SIGINT) stops the run (${threads} thread(s): every one) and prints the partial results of all`, async (t) => {
     const server = await startTestServer(t);
     let opened = 0;
-    server.on('open', () => opened++);
+    server.on('connection', () => opened++);
     const connections = 2 * threads;
     const args = ['bench', '127.0.0.1', String(server.address.port), '-c', String(connections), '--threads', String(threads), '-d', '60', '--warmup', '0', '--json'];
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

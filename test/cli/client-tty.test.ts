@@ -46,7 +46,7 @@ function clientOnPty(t: TestContext, port: number, args: string[] = ['127.0.0.1'
 test('interactive: says where it is connected, echoes each typed line, Ctrl-D ends with exit 0', { skip }, async (t) => {
   const server = await startTestServer(t);
   let echoed = 0;
-  server.on('close', (info) => (echoed = info.bytesWritten));
+  server.on('disconnect', (info) => (echoed = info.bytesWritten));
   const pty = clientOnPty(t, server.address.port);
   await pty.shows(`Connected to 127.0.0.1:${server.address.port}`);
   pty.type('hello over a tty\n');

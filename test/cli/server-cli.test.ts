@@ -1,13 +1,14 @@
 // `tcpecho server` end to end: the built executable, real signals, real exit codes.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { CLI, runCli, spawnServer } from '../helpers/cli.js';
 import { closedByPeer, connectTo, endWithEcho, readExactly } from '../helpers/echo.js';
-import { within } from '../helpers/timeout.js';
+import { childrenOf, isRunning } from '../helpers/process.js';
+import { until, within } from '../helpers/timeout.js';
 
 const BAD_VALUES: Array<[string, string[]]> = [
   ['--port 70000', ['--port', '70000']],
@@ -143,21 +144,62 @@ for (const mode of ['event', 'fork'] as const) {
     const [code] = await within(exited, 5000, 'server exit after the last connection');
     assert.equal(code, 0);
   });
+}
 
-  test(`${mode} mode: SIGTERM closes what is still open at --drain-timeout, ends every child, exits 0`, async (t) => {
-    const server = await spawnServer(t, ['--mode', mode, '--drain-timeout', '0.3']);
+for (const mode of ['event', 'fork', 'cluster'] as const) {
+  const children = mode === 'event' ? '' : mode === 'fork' ? ', ends every child (spares too)' : ', ends every worker';
+  test(`${mode} mode: SIGTERM closes what is still open at --drain-timeout${children}, exits 0`, async (t) => {
+    const server = await spawnServer(t, ['--mode', mode, '--drain-timeout', '0.3', ...(mode === 'cluster' ? ['--workers', '2'] : [])]);
     const socket = await connectTo(server.port);
     t.after(() => socket.destroy());
     socket.on('error', () => {});
     socket.write('x');
     await within(readExactly(socket, 1), 10_000, 'first echo');
+    // Fork: the child serving the client and two spares; cluster: the two workers.
+    const expected = mode === 'event' ? 0 : mode === 'fork' ? 3 : 2;
+    await until(() => childrenOf(server.child.pid as number).length === expected, 10_000, () => `${expected} children (now ${childrenOf(server.child.pid as number).join(',')})`);
+    const pids = childrenOf(server.child.pid as number);
     const gone = closedByPeer(socket);
     const exited = once(server.child, 'exit');
     server.child.kill('SIGTERM');
     const [code] = await within(exited, 5000, 'server exit at the deadline');
     assert.equal(code, 0);
     await within(gone, 5000, 'the client sees its connection closed');
-    const pids = server.lines.flatMap((line) => /pid=(\d+)/.exec(line)?.[1] ?? []).map(Number);
-    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+    for (const pid of pids) assert.equal(isRunning(pid), false, `pid ${pid} outlived the server`);
   });
 }
+
+test('on a dual-stack listener, IPv4 clients are logged as 127.0.0.1, not ::ffff:127.0.0.1', async (t) => {
+  const server = await spawnServer(t, ['--host', '*']);
+  assert.match(server.lines[0] as string, /listening on \[::\]:\d+ \(mode event\)/);
+  const socket = await connectTo(server.port, '127.0.0.1');
+  const line = await server.waitForLine(/ open #1 /);
+  assert.match(line, new RegExp(` open #1 127\\.0\\.0\\.1:${socket.localPort}$`));
+  socket.destroy();
+});
+
+test('a lone number is the port, and HOST:PORT names both (nc habits)', async (t) => {
+  const probe = net.createServer();
+  await within(new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve)), 5000, 'probe listen');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  for (const target of [`127.0.0.1:${port}`, `[::1]:${port}`]) {
+    const child = spawn(process.execPath, [CLI, 'server', target], { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
+    let text = '';
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await within(new Promise<void>((resolve) => child.stderr.on('data', () => text.includes('\n') && resolve())), 10_000, `server ${target}`);
+    assert.match(text, new RegExp(`^tcpecho listening on ${target.replace(/[[\]]/g, '\\$&')} \\(mode event\\)`));
+    child.kill('SIGTERM');
+    await within(once(child, 'exit'), 10_000, 'exit');
+  }
+  const result = await runCli(['server', String(port), '--port', '1']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Give the port either as an argument or with `--port`, not both/);
+});
+
+test('a flag before the command is one line naming the command it needs', async () => {
+  const result = await runCli(['-p', '9000']);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, 'tcpecho: Expected a command before `-p`: one of server, client, bench (as in `tcpecho server -p 9000`)\n');
+});

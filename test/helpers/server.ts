@@ -2,18 +2,19 @@ import { once } from 'node:events';
 import type net from 'node:net';
 import type { TestContext } from 'node:test';
 import { startEchoServer, type EchoServer, type EchoServerOptions } from '../../src/index.js';
+import { within } from './timeout.js';
 
-/** An in-process server on 127.0.0.1 and a free port, destroyed when the test ends. */
+/** An in-process server (by default on 127.0.0.1 and a free port), destroyed when the test ends. */
 export async function startTestServer(t: TestContext, options: EchoServerOptions = {}): Promise<EchoServer> {
-  const server = await startEchoServer({ host: '127.0.0.1', port: 0, ...options });
-  t.after(() => server.destroy());
+  const server = await within(startEchoServer(options), 20_000, `startEchoServer ${JSON.stringify(options)}`);
+  t.after(() => within(server.destroy(), 10_000, 'server.destroy()'));
   return server;
 }
 
 /** Listens with a plain `net.Server` on 127.0.0.1 and a free port, closed when the test ends; the port. */
 export async function listenOnLoopback(t: TestContext, server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await within(once(server, 'listening'), 5000, 'listening');
   t.after(() => server.close());
   return (server.address() as net.AddressInfo).port;
 }

@@ -17,7 +17,7 @@ test('cluster: connections are spread over more than one worker, each named in i
   const server = await startTestServer(t, { mode: 'cluster', workers: 2 });
   assert.equal(server.childPids.length, 2);
   const opened: ConnectionOpen[] = [];
-  server.on('open', (info) => opened.push(info));
+  server.on('connection', (info) => opened.push(info));
   for (let i = 0; i < 10; i++) await echoOf(server.address.port, randomBytes(100));
   // A worker reports 'open' over IPC, which may arrive after the echo itself came back over TCP.
   await until(() => opened.length === 10, 5000, () => `ten open events (now ${opened.length})`);
@@ -38,8 +38,8 @@ test('cluster: a killed worker is replaced; its client sees a close; the others 
   const server = await startTestServer(t, { mode: 'cluster', workers: 2 });
   const opened: ConnectionOpen[] = [];
   const closed: ConnectionClose[] = [];
-  server.on('open', (info) => opened.push(info));
-  server.on('close', (info) => closed.push(info));
+  server.on('connection', (info) => opened.push(info));
+  server.on('disconnect', (info) => closed.push(info));
   const sockets = await servedClients(t, server.address.port, 4, 'hi');
   await until(() => opened.length === 4, 5000, () => `four open events (now ${opened.length})`);
   const victimPid = opened[0]?.pid as number;

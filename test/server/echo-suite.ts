@@ -84,7 +84,7 @@ export function echoSuite({ server: serverOptions, concurrentClients }: SuiteOpt
     const server = await startTestServer(t, serverOptions);
     const port = server.address.port;
     const closes: ConnectionClose[] = [];
-    server.on('close', (info) => closes.push(info));
+    server.on('disconnect', (info) => closes.push(info));
 
     // A steady client, in the middle of its session while the other one resets.
     const steady = await connectTo(port);
@@ -111,7 +111,7 @@ export function echoSuite({ server: serverOptions, concurrentClients }: SuiteOpt
 
   test('reports each connection open and close with byte counts', async (t) => {
     const server = await startTestServer(t, serverOptions);
-    const closed = once(server, 'close') as Promise<[ConnectionClose]>;
+    const closed = once(server, 'disconnect') as Promise<[ConnectionClose]>;
     await echoOf(server.address.port, randomBytes(4321));
     const [info] = await within(closed, 10_000, 'close event');
     assert.equal(info.reason, 'eof');

@@ -14,7 +14,7 @@ import { until, within } from '../helpers/timeout.js';
 test('each client is served by a child process of its own', async (t) => {
   const server = await startTestServer(t, { mode: 'fork' });
   const opened: ConnectionOpen[] = [];
-  server.on('open', (info) => opened.push(info));
+  server.on('connection', (info) => opened.push(info));
   const sockets = await Promise.all(Array.from({ length: 5 }, () => connectTo(server.address.port)));
   t.after(() => sockets.forEach((s) => s.destroy()));
   // An echo on each proves its child has taken the connection over.
@@ -35,8 +35,8 @@ test('killing one child closes only its client; the others keep echoing', async 
   const server = await startTestServer(t, { mode: 'fork' });
   const opened: ConnectionOpen[] = [];
   const closed: ConnectionClose[] = [];
-  server.on('open', (info) => opened.push(info));
-  server.on('close', (info) => closed.push(info));
+  server.on('connection', (info) => opened.push(info));
+  server.on('disconnect', (info) => closed.push(info));
   const sockets = await servedClients(t, server.address.port, 3, 'ping');
   const [a, victim, c] = sockets as [typeof sockets[0], typeof sockets[0], typeof sockets[0]];
   // The child serving `victim`: the server sees the client's port as its remote port.
@@ -57,7 +57,7 @@ test('killing one child closes only its client; the others keep echoing', async 
 test('children exit and are reaped once their clients leave', async (t) => {
   const server = await startTestServer(t, { mode: 'fork' });
   const pids: number[] = [];
-  server.on('open', (info) => pids.push(info.pid as number));
+  server.on('connection', (info) => pids.push(info.pid as number));
   await Promise.all(Array.from({ length: 6 }, () => echoOf(server.address.port, randomBytes(10_000))));
   assert.equal(pids.length, 6);
   // Only the spares remain, none of them a child that served a client.
@@ -70,7 +70,7 @@ test('children exit and are reaped once their clients leave', async (t) => {
 test('--max-children caps the children; clients past it wait unread and are all served', async (t) => {
   const server = await startTestServer(t, { mode: 'fork', maxChildren: 4 });
   let most = 0;
-  server.on('open', () => {
+  server.on('connection', () => {
     most = Math.max(most, server.childPids.length);
   });
   const payloads = Array.from({ length: 12 }, () => randomBytes(50_000));
@@ -84,9 +84,9 @@ test('a child that dies before taking its connection does not leave the client h
   // No spares: the client is assigned to a child that is still starting, and that child is killed.
   const server = await startTestServer(t, { mode: 'fork', spare: 0 });
   const closed: ConnectionClose[] = [];
-  server.on('close', (info) => closed.push(info));
+  server.on('disconnect', (info) => closed.push(info));
   // Kill the child as soon as it is started, before it can be ready for the hand-off.
-  server.once('open', (info) => process.kill(info.pid as number, 'SIGKILL'));
+  server.once('connection', (info) => process.kill(info.pid as number, 'SIGKILL'));
   const socket = await connectTo(server.address.port);
   t.after(() => socket.destroy());
   socket.on('error', () => {});
@@ -136,7 +136,7 @@ test('spares: at idle the server has exactly --spare children, ready', async (t)
   const socketsBefore = openSockets();
   const server = await startTestServer(t, { mode: 'fork', spare: 3 });
   let opened = 0;
-  server.on('open', () => opened++);
+  server.on('connection', () => opened++);
   await until(() => server.sparePids.length === 3, 10_000, 'three ready spares');
   assert.equal(server.childPids.length, 3);
   assert.deepEqual(childrenOf(process.pid).sort(), [...server.childPids].sort());
@@ -150,7 +150,7 @@ test('spares: at idle the server has exactly --spare children, ready', async (t)
 test('spares: every client gets a fresh process; no pid serves twice', async (t) => {
   const server = await startTestServer(t, { mode: 'fork', spare: 2 });
   const pids: number[] = [];
-  server.on('open', (info) => pids.push(info.pid as number));
+  server.on('connection', (info) => pids.push(info.pid as number));
   for (let i = 0; i < 8; i++) {
     const data = randomBytes(100 + i);
     assert.ok((await echoOf(server.address.port, data)).equals(data));
@@ -175,8 +175,8 @@ test('spares: the cap counts spares; a client past it waits and is served when o
   const track = (): void => {
     most = Math.max(most, server.childPids.length);
   };
-  server.on('open', track);
-  server.on('close', track);
+  server.on('connection', track);
+  server.on('disconnect', track);
   await until(() => server.sparePids.length === 2, 10_000, 'two spares');
   const held = await Promise.all(Array.from({ length: 3 }, () => connectTo(server.address.port)));
   t.after(() => held.forEach((s) => s.destroy()));

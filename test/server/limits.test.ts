@@ -35,7 +35,7 @@ test('max-connections: one past the limit is closed at once; the others are serv
   assert.equal((await within(readExactly(first, 5), 5000, 'first still echoes')).toString(), 'still');
 
   // One leaves: a newcomer gets its slot.
-  const closed = once(server, 'close');
+  const closed = once(server, 'disconnect');
   second.end();
   second.resume();
   await within(closed, 5000, 'second closed');
@@ -47,7 +47,7 @@ for (const mode of ['event', 'fork'] as const) {
   test(`${mode} mode: idle-timeout closes a silent connection with reason idle; a talking one survives`, async (t) => {
     const server = await startTestServer(t, { mode, idleTimeoutMs: 300 });
     const closes: ConnectionClose[] = [];
-    server.on('close', (info) => closes.push(info));
+    server.on('disconnect', (info) => closes.push(info));
     const silent = await connectTo(server.address.port);
     const chatty = await connectTo(server.address.port);
     t.after(() => [silent, chatty].forEach((s) => s.destroy()));
@@ -71,7 +71,7 @@ for (const mode of ['event', 'fork'] as const) {
 test('idle-timeout reaps a client that half-closed and never reads its echo', async (t) => {
   const server = await startTestServer(t, { idleTimeoutMs: 300 });
   const closes: ConnectionClose[] = [];
-  server.on('close', (info) => closes.push(info));
+  server.on('disconnect', (info) => closes.push(info));
   const socket = await connectTo(server.address.port);
   t.after(() => socket.destroy());
   socket.on('error', () => {});

@@ -1,0 +1,112 @@
+// The public types of the server side, in a module of their own: every mode implements them, and
+// none of the modes needs startEchoServer's module for them.
+import type { EventEmitter } from 'node:events';
+import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
+
+import { BALANCES, SERVER_MODES } from '../options/table.js';
+
+// Declared in the option table with every other option's values.
+export { BALANCES, SERVER_MODES };
+
+/** How connections are served. */
+export type ServerMode = (typeof SERVER_MODES)[number];
+
+/** Cluster mode: how connections reach workers. */
+export type Balance = (typeof BALANCES)[number];
+
+export interface EchoServerOptions {
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /**
+   * Address to listen on; `'*'` means every interface, IPv4 and IPv6 (what Node does when
+   * `listen()` gets no host). @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * `event`: one event loop serves every client; `fork`: a new process per client; `cluster`: a
+   * primary and `workers` processes each serving clients in an event loop. @default 'event'
+   */
+  mode?: ServerMode;
+  /** Cluster mode: worker processes. @default the number of CPUs */
+  workers?: number;
+  /** Cluster mode: `rr`, the primary hands each connection to the next worker; `shared`, workers accept themselves. @default 'rr' */
+  balance?: Balance;
+  /** Fork mode: most child processes at once, spares included; later clients wait, unread. @default 64 */
+  maxChildren?: number;
+  /** Fork mode: child processes kept started and ready for the next clients; 0 turns it off. @default 2 */
+  spare?: number;
+  /** Close a connection with no traffic either way for this long; 0 turns it off. @default 0 */
+  idleTimeoutMs?: number;
+  /**
+   * Most connections at once, every mode. In fork mode and in the cluster primary, clients waiting
+   * for a process count too. One past it is closed at once and reported as a `reject` event; a
+   * slot frees when a connection closes. @default 10000
+   */
+  maxConnections?: number;
+  /** How long `close()` lets open connections finish before closing them. @default 5000 */
+  drainTimeoutMs?: number;
+  /** Length of the kernel's accept queue (capped by net.core.somaxconn). @default 4096 */
+  backlog?: number;
+}
+
+export interface EchoServerAddress {
+  host: string;
+  port: number;
+  family: string;
+}
+
+export interface EchoServerEvents {
+  /** A connection was accepted and handed to what will echo it. */
+  connection: [info: ConnectionOpen];
+  /**
+   * A connection has closed. Fork mode and the cluster primary: a client that left while it
+   * waited for a process gets one with reason `gone`, and had no `connection` event.
+   */
+  disconnect: [info: ConnectionClose];
+  /** A connection past `maxConnections`, closed at once. */
+  reject: [info: ConnectionReject];
+  /** A failure that did not stop the server, such as `accept` hitting EMFILE. */
+  warning: [error: Error];
+  /** Emitted once, when the server has fully closed: listener closed, every child and worker exited. */
+  close: [];
+}
+
+export interface ConnectionReject {
+  remoteAddress: string;
+  remotePort: number;
+  reason: 'max-connections';
+  /** Connections rejected so far by this server. */
+  rejected: number;
+}
+
+export interface CloseOptions {
+  /** Close every connection now instead of draining: the same as `destroy()`. @default false */
+  force?: boolean;
+}
+
+/**
+ * A listening echo server, in any mode. Get one from {@link startEchoServer}.
+ *
+ * `close()` stops accepting and lets open connections finish up to `drainTimeoutMs`, then closes
+ * the rest; `destroy()` (and `close({ force: true })`) closes everything now. Each resolves once
+ * the listener is closed and every child or worker has exited, and each is safe to call more than
+ * once; `destroy()` during a `close()` cuts its drain short. `[Symbol.asyncDispose]` destroys.
+ */
+export interface EchoServer extends EventEmitter<EchoServerEvents> {
+  readonly mode: ServerMode;
+  /** Where the server listens, with the real port when 0 was asked. */
+  readonly address: EchoServerAddress;
+  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  readonly url: string;
+  /** Connections accepted and not yet closed (fork mode and cluster: including those waiting for a process). */
+  readonly connections: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  readonly rejectedConnections: number;
+  /** Fork mode: the children alive now, spares included; cluster mode: the workers. */
+  readonly childPids: number[];
+  /** Fork mode: the spare children, started and waiting for a client. */
+  readonly sparePids: number[];
+  close(options?: CloseOptions): Promise<void>;
+  destroy(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}

@@ -95,44 +95,55 @@ export function echoConnection(socket: net.Socket, context: EchoContext, done: E
 }
 
 /**
+ * A read at least this long sends the connection's next read to a pool buffer of its own, which
+ * its echo then writes from as it is. Below it, the copy out of the shared buffer comes from
+ * Node's buffer slab and costs less than the pool's bookkeeping; from 4 KiB up each copy would be
+ * a fresh allocation of its own (Node's slab serves only smaller ones), later garbage.
+ */
+const OWN_BUFFER_READ = 4096;
+
+/**
  * The `onread` path: `length` bytes have arrived in `buffer`, the context's shared read buffer or
  * this connection's pool buffer. Returning false pauses reading.
  */
 function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boolean {
   const state = this[kEcho];
   const context = state.context;
-  let more: boolean;
+  let chunk: Buffer;
+  let written: (() => void) | undefined;
   if (buffer === context.readBuffer) {
     // A copy, because the read buffer is shared by every connection and a write can keep its data
-    // until the kernel takes it. Below 4 KiB it comes out of Node's buffer pool, so this is
-    // cheaper than the 64 KiB allocation per read it replaces.
-    const chunk = Buffer.allocUnsafe(length);
+    // until the kernel takes it.
+    chunk = Buffer.allocUnsafe(length);
     context.readBuffer.copy(chunk, 0, 0, length);
-    // The echo of a short read waits for the end of the event loop's turn, while more than one
-    // connection is open. A short read is the last one libuv makes on that socket in this poll
-    // phase, so nothing of the connection can arrive before the batch is flushed; any direct write
-    // or end() flushes it first all the same, so the order of a connection's bytes never depends
-    // on that. A write the kernel would not take pauses reading until 'drain', as a direct one
-    // does. With one connection there is nothing to batch its echoes with, and the hold only
-    // costs: a fork child always, event mode under one client (README, "Performance").
-    if (length < FULL_READ && context.open > 1) {
-      context.writes.add(this, chunk);
-      context.held++;
-      more = true;
-    } else {
-      more = echoChunk(this, chunk);
-    }
   } else {
     // Our own pool buffer: the write takes it as it is, and holds it until the kernel has taken
     // it (or the write has failed); only then does it go back to the pool.
     const owned = buffer as Buffer;
     state.bulkBuffer = undefined;
-    more = echoChunk(this, owned.subarray(0, length), () => context.bulkBuffers.give(owned));
+    chunk = owned.subarray(0, length);
+    written = () => context.bulkBuffers.give(owned);
   }
-  // A full read means more is waiting: the next read goes into a pool buffer of our own instead of
-  // through the shared one and a copy (the copy was a tenth of the server's CPU under a bulk
-  // stream). A short read goes back to the shared buffer, so a quiet connection holds none.
-  if (length === FULL_READ) state.bulkBuffer = context.bulkBuffers.take();
+  let more: boolean;
+  // The echo of a short read waits for the end of the event loop's turn, while more than one
+  // connection is open. A short read is the last one libuv makes on that socket in this poll
+  // phase, so nothing of the connection can arrive before the batch is flushed; any direct write
+  // or end() flushes it first all the same, so the order of a connection's bytes never depends on
+  // that. A write the kernel would not take pauses reading until 'drain', as a direct one does.
+  // With one connection there is nothing to batch its echoes with, and the hold only costs: a
+  // fork child always, event mode under one client (README, "Performance").
+  if (length < FULL_READ && context.open > 1) {
+    context.writes.add(this, chunk, written);
+    context.held++;
+    more = true;
+  } else {
+    more = echoChunk(this, chunk, written);
+  }
+  // A long read means more of the same is likely: the next read goes into a pool buffer of our
+  // own instead of through the shared one and a copy (under a bulk stream the copy was a tenth
+  // of the server's CPU). A short read goes back to the shared buffer, so a quiet connection
+  // holds none; past the pool's limit reads go through the shared buffer as well.
+  if (length >= OWN_BUFFER_READ) state.bulkBuffer = context.bulkBuffers.take();
   return more;
 }
 

@@ -5,7 +5,7 @@ import { WriteBatch } from '../write-batch.js';
 /** Node reads at most this much at once: a read this long means more was waiting (a bulk sender). */
 export const FULL_READ = 65_536;
 
-/** Buffers for streaming connections' reads, and for echoes written straight from the read buffer. */
+/** Pool buffers: for the reads of connections that send in large pieces, and their echoes' writes. */
 const MAX_POOL_BUFFERS = 64;
 
 export interface EchoContextOptions {
@@ -30,8 +30,8 @@ export interface EchoContextOptions {
  */
 export class EchoContext {
   readonly adopt: boolean;
-  /** Connections read into this one buffer unless streaming; swapped when a write keeps it (echo-connection.ts). */
-  readBuffer: Buffer = Buffer.allocUnsafeSlow(FULL_READ);
+  /** Connections read into this one buffer unless they have a pool buffer of their own (echo-connection.ts). */
+  readonly readBuffer: Buffer = Buffer.allocUnsafeSlow(FULL_READ);
   /** At most MAX_POOL_BUFFERS × 64 KiB, however many connections there are. */
   readonly bulkBuffers = new BufferPool(FULL_READ, MAX_POOL_BUFFERS);
   /** Echoes of short reads waiting for the end of the event loop's turn (echo-connection.ts). */

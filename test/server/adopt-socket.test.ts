@@ -161,3 +161,31 @@ test('a connection that goes quiet right after a full read keeps one pool buffer
   socket.destroy();
   await until(() => context.bulkBuffersLent === lentBefore, 5000, () => `the buffer back after the close (${context.bulkBuffersLent - lentBefore} still lent)`);
 });
+
+test('16 KiB messages are read into pool buffers and echoed from them, held or not; every echo is exact and every buffer comes back', async (t) => {
+  const context = new EchoContext();
+  const port = await echoWith(t, context);
+  const first = await connectTo(port);
+  t.after(() => first.destroy());
+  const exchange = async (socket: net.Socket, rounds: number): Promise<void> => {
+    for (let i = 0; i < rounds; i++) {
+      const message = randomBytes(16 * 1024);
+      socket.write(message);
+      assert.ok((await within(readExactly(socket, message.length), 5000, `echo ${i}`)).equals(message), `echo ${i} differs`);
+    }
+  };
+  // Alone: echoed at once. The first message is read through the shared buffer; after it the
+  // connection reads into a pool buffer of its own.
+  await exchange(first, 10);
+  assert.equal(context.held, 0);
+  assert.equal(context.bulkBuffersLent, 1, 'the connection reads its next message into a pool buffer');
+  // With a second connection open, the echoes wait for the end of the turn in their pool buffers.
+  const second = await connectTo(port);
+  t.after(() => second.destroy());
+  await Promise.all([exchange(first, 20), exchange(second, 20)]);
+  assert.ok(context.held >= 20, `${context.held} echoes held`);
+  first.destroy();
+  second.destroy();
+  await until(() => context.open === 0, 5000, 'both connections closed');
+  await until(() => context.bulkBuffersLent === 0, 5000, () => `every pool buffer back (${context.bulkBuffersLent} still lent)`);
+});

@@ -5,8 +5,13 @@ import { WriteBatch } from '../write-batch.js';
 /** Node reads at most this much at once: a read this long means more was waiting (a bulk sender). */
 export const FULL_READ = 65_536;
 
-/** Pool buffers: for the reads of connections that send in large pieces, and their echoes' writes. */
-const MAX_POOL_BUFFERS = 64;
+/**
+ * Pool buffers: for the reads of connections that send in large pieces, and their echoes'
+ * writes. A connection in ping-pong needs two within a turn (its next read's, and the one its
+ * held echo is written from), so this serves 64 such connections before the rest go through the
+ * shared buffer and a copy: 8 MiB a context at most.
+ */
+const MAX_POOL_BUFFERS = 128;
 
 export interface EchoContextOptions {
   /**

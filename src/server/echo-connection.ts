@@ -41,7 +41,7 @@ interface EchoState {
   idleReaper: NodeJS.Timeout | undefined;
   errorCode: string | undefined;
   done: EchoDone;
-  /** A pool buffer this connection alone reads into next (it is streaming), else undefined. */
+  /** A pool buffer this connection alone reads into next (its last read was long), else undefined. */
   bulkBuffer: Buffer | undefined;
   context: EchoContext;
 }

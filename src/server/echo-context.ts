@@ -32,6 +32,8 @@ export interface EchoContextOptions {
  * start-up and inherit the parent's environment. The test suite uses it to run every mode on the
  * stream path, so that path keeps working whatever a Node upgrade does to the internals that
  * adoption relies on.
+ *
+ * The counters are the echo's to keep (echo-connection.ts): read them, never set them.
  */
 export class EchoContext {
   readonly adopt: boolean;

@@ -13,6 +13,7 @@ import type net from 'node:net';
 export class WriteBatch {
   readonly #sockets: net.Socket[] = [];
   readonly #data: Buffer[] = [];
+  readonly #written: ((() => void) | undefined)[] = [];
   readonly #onFull: ((socket: net.Socket) => void) | undefined;
   #scheduled = false;
 
@@ -26,9 +27,15 @@ export class WriteBatch {
     return this.#sockets.length;
   }
 
-  add(socket: net.Socket, data: Buffer): void {
+  /**
+   * Holds `data` for `socket` until the end of the turn. `written` is called once the write is
+   * done with `data`: as `socket.write`'s callback, or at the flush if the socket can no longer be
+   * written to.
+   */
+  add(socket: net.Socket, data: Buffer, written?: () => void): void {
     this.#sockets.push(socket);
     this.#data.push(data);
+    this.#written.push(written);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flushScheduled);
@@ -47,14 +54,18 @@ export class WriteBatch {
   readonly flush = (): void => {
     const sockets = this.#sockets;
     const data = this.#data;
+    const written = this.#written;
     for (let i = 0; i < sockets.length; i++) {
       const socket = sockets[i] as net.Socket;
+      const callback = written[i];
       // A socket ended or destroyed since its write was added has been dealt with already (the
       // echo flushes before it ends a socket): writing after end() would raise a second,
       // misleading error.
-      if (socket.writable && !socket.write(data[i] as Buffer)) this.#onFull?.(socket);
+      if (!socket.writable) callback?.();
+      else if (!socket.write(data[i] as Buffer, callback)) this.#onFull?.(socket);
     }
     sockets.length = 0;
     data.length = 0;
+    written.length = 0;
   };
 }

@@ -85,3 +85,26 @@ test('flush() makes the held writes at once; onFull is told of each write the ke
   assert.ok(full.every((socket) => socket === client));
   assert.ok(client.writableLength > 0);
 });
+
+test('each held write\'s callback is called once it is done: after the write, or at the flush for a socket that can no longer be written to', async (t) => {
+  const received: Promise<Buffer>[] = [];
+  const { port, sockets } = await listening(t, (socket) => received.push(readAll(socket)));
+  const [open, gone] = [await connectTo(port), await connectTo(port)];
+  gone.on('error', () => {});
+  sockets.push(open, gone);
+  const done: string[] = [];
+  const batch = new WriteBatch();
+  batch.add(open, Buffer.from('o1'), () => done.push('o1'));
+  batch.add(gone, Buffer.from('g1'), () => done.push('g1'));
+  batch.add(open, Buffer.from('o2'));
+  gone.destroy();
+  assert.deepEqual(done, [], 'no callback before the flush');
+  batch.flush();
+  assert.deepEqual(done, ['g1'], 'the destroyed socket\'s callback at the flush, the other after its write');
+  await until(() => done.length === 2, 5000, 'the written callback');
+  assert.deepEqual(done, ['g1', 'o1']);
+  open.end();
+  await until(() => received.length === 2, 5000, 'two accepted connections');
+  const [echoed] = await within(Promise.all([received[0] as Promise<Buffer>]), 5000, 'the open connection to end');
+  assert.equal(String(echoed), 'o1o2');
+});

@@ -1,8 +1,7 @@
 import type net from 'node:net';
 import { systemCode } from '../errors.js';
 import { adoptWithOnread } from './adopt-socket.js';
-import { BufferPool } from './buffer-pool.js';
-import { WriteBatch } from '../write-batch.js';
+import { FULL_READ, type EchoContext } from './echo-context.js';
 
 /**
  * Why a connection ended:
@@ -43,82 +42,43 @@ interface EchoState {
   idleReaper: NodeJS.Timeout | undefined;
   errorCode: string | undefined;
   done: EchoDone;
-  /** A pool buffer this connection alone reads into next (it is streaming), else undefined. */
+  /** A pool buffer this connection alone reads into next (its last read was long), else undefined. */
   bulkBuffer: Buffer | undefined;
+  context: EchoContext;
 }
 
 type EchoSocket = net.Socket & { [kEcho]: EchoState };
 
-/** Node reads at most this much at once: a read this long means more was waiting (a bulk sender). */
-const FULL_READ = 65_536;
-
-/** Connections read into this one buffer, unless streaming: a read is copied out before anything else runs. */
-const READ_BUFFER = Buffer.allocUnsafe(FULL_READ);
-
-/** Buffers for streaming connections' reads: 64 of them at most (4 MiB a process). */
-const BULK_BUFFERS = new BufferPool(FULL_READ, 64);
-
-/**
- * Echoes of short reads wait here for the end of the event loop's turn, while more than one
- * connection is open. A short read is the last one libuv makes on that socket in this poll phase,
- * so nothing of the connection can arrive before the batch is flushed; any direct write or end()
- * flushes it first all the same, so the order of a connection's bytes never depends on that. A
- * write the kernel would not take pauses reading until 'drain', as a direct one does.
- */
-const ECHO_WRITES = new WriteBatch(pauseReading);
-
-/**
- * Connections this process is echoing now. With one, there is nothing to batch its echoes with
- * (a connection has at most one short read a turn), and holding the echo for the turn only costs:
- * a fork child always, event mode under one client. Measured on one client, 64 B ping-pong: a
- * fifth less user CPU per message without the hold (README, "Performance").
- */
-let openEchoes = 0;
-
-/** Echoes that waited for the end of the turn, since the process started. For tests. */
-let heldEchoes = 0;
-
-function pauseReading(socket: net.Socket): void {
-  socket.pause();
-}
-
-/** Pool buffers lent out now: to connections as their next read, or to writes. For tests. */
-export function bulkBuffersLent(): number {
-  return BULK_BUFFERS.lent;
-}
-
-/** How many echoes have waited for the end of the event loop's turn so far. For tests. */
-export function echoesHeld(): number {
-  return heldEchoes;
-}
-
 /**
  * Echoes everything `socket` sends back to it, byte for byte, until the client is done, then
  * calls `done` once with what happened. Returns the socket that serves the connection: a new one
- * reading into the echo's own buffers (shared, or pooled while it streams) when `socket` had not
- * been read yet (see adopt-socket.ts), else `socket` itself. The connection must be half-open
- * capable: on the client's FIN the echo of what is still queued completes and only then does
- * this side end.
+ * reading into `context`'s buffers (shared, or pooled while it streams) when `socket` had not
+ * been read yet and `context.adopt` is on (see adopt-socket.ts), else `socket` itself. The
+ * connection must be half-open capable: on the client's FIN the echo of what is still queued
+ * completes and only then does this side end.
  *
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
  * does not read), reading stops until `'drain'`.
  */
-export function echoConnection(socket: net.Socket, done: EchoDone, idleTimeoutMs = 0): net.Socket {
-  const state: EchoState = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined };
+export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0): net.Socket {
+  const state: EchoState = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context };
   // Node asks where the next read goes right after each read's callback. Node calls it without a
   // `this`, so this is the one closure per connection.
-  const nextReadBuffer = (): Buffer => state.bulkBuffer ?? READ_BUFFER;
-  const adopted = adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true);
+  const nextReadBuffer = (): Buffer => state.bulkBuffer ?? context.readBuffer;
+  const adopted = context.adopt ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
   const echoSocket = (adopted ?? socket) as EchoSocket;
   echoSocket[kEcho] = state;
-  openEchoes++;
+  context.open++;
   // An 'error' listener before any I/O: without one, a single client's reset takes the process down.
   echoSocket.on('error', socketOnError);
   if (adopted === undefined) {
+    context.streamed++;
     // Sockets received over IPC are created with allowHalfOpen false: set before any I/O, so that
     // the client's FIN does not end our side while echoes are still queued.
     socket.allowHalfOpen = true;
     socket.on('data', socketOnData);
+  } else {
+    context.adopted++;
   }
   echoSocket.on('drain', socketOnDrain);
   echoSocket.on('end', socketOnEnd);
@@ -136,53 +96,71 @@ export function echoConnection(socket: net.Socket, done: EchoDone, idleTimeoutMs
 }
 
 /**
- * The `onread` path: `length` bytes have arrived in `buffer`, the shared READ_BUFFER or this
- * connection's pool buffer. Returning false pauses reading.
+ * A read at least this long sends the connection's next read to a pool buffer of its own, which
+ * its echo then writes from as it is. Below it, the copy out of the shared buffer comes from
+ * Node's buffer slab and costs less than the pool's bookkeeping; from 4 KiB up each copy would be
+ * a fresh allocation of its own (Node's slab serves only smaller ones), later garbage.
+ */
+const OWN_BUFFER_READ = 4096;
+
+/**
+ * The `onread` path: `length` bytes have arrived in `buffer`, the context's shared read buffer or
+ * this connection's pool buffer. Returning false pauses reading.
  */
 function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boolean {
   const state = this[kEcho];
-  let more: boolean;
-  if (buffer === READ_BUFFER) {
-    // A copy, because READ_BUFFER is shared by every connection and a write can keep its data
-    // until the kernel takes it. Below 4 KiB it comes out of Node's buffer pool, so this is
-    // cheaper than the 64 KiB allocation per read it replaces.
-    const chunk = Buffer.allocUnsafe(length);
-    READ_BUFFER.copy(chunk, 0, 0, length);
-    if (length < FULL_READ && openEchoes > 1) {
-      // Measured on ping-pong c=50 1 KiB: about a tenth less of the server's user CPU per message
-      // and a lower p99 (README, "Performance").
-      ECHO_WRITES.add(this, chunk);
-      heldEchoes++;
-      more = true;
-    } else {
-      more = echoChunk(this, chunk);
-    }
+  const context = state.context;
+  let chunk: Buffer;
+  let written: (() => void) | undefined;
+  if (buffer === context.readBuffer) {
+    // A copy, because the read buffer is shared by every connection and a write can keep its data
+    // until the kernel takes it.
+    chunk = Buffer.allocUnsafe(length);
+    context.readBuffer.copy(chunk, 0, 0, length);
   } else {
     // Our own pool buffer: the write takes it as it is, and holds it until the kernel has taken
     // it (or the write has failed); only then does it go back to the pool.
     const owned = buffer as Buffer;
     state.bulkBuffer = undefined;
-    more = echoChunk(this, owned.subarray(0, length), () => BULK_BUFFERS.give(owned));
+    chunk = owned.subarray(0, length);
+    written = () => context.bulkBuffers.give(owned);
   }
-  // A full read means more is waiting: the next read goes into a pool buffer of our own instead of
-  // through the shared one and a copy (the copy was a tenth of the server's CPU under a bulk
-  // stream). A short read goes back to the shared buffer, so a quiet connection holds none.
-  if (length === FULL_READ) state.bulkBuffer = BULK_BUFFERS.take();
+  let more: boolean;
+  // The echo of a short read waits for the end of the event loop's turn, while more than one
+  // connection is open. A short read is the last one libuv makes on that socket in this poll
+  // phase, so nothing of the connection can arrive before the batch is flushed; any direct write
+  // or end() flushes it first all the same, so the order of a connection's bytes never depends on
+  // that. A write the kernel would not take pauses reading until 'drain', as a direct one does.
+  // With one connection there is nothing to batch its echoes with, and the hold only costs: a
+  // fork child always, event mode under one client (README, "Performance").
+  if (length < FULL_READ && context.open > 1) {
+    context.writes.add(this, chunk, written);
+    context.held++;
+    more = true;
+  } else {
+    more = echoChunk(this, chunk, written);
+  }
+  // A long read means more of the same is likely: the next read goes into a pool buffer of our
+  // own instead of through the shared one and a copy (under a bulk stream the copy was a tenth
+  // of the server's CPU). A short read goes back to the shared buffer, so a quiet connection
+  // holds none; past the pool's limit reads go through the shared buffer as well.
+  if (length >= OWN_BUFFER_READ) state.bulkBuffer = context.bulkBuffers.take();
   return more;
 }
 
-function socketOnData(this: net.Socket, chunk: Buffer): void {
+function socketOnData(this: EchoSocket, chunk: Buffer): void {
   if (!echoChunk(this, chunk)) this.pause();
 }
 
 /** Writes one chunk back; false when the kernel is full and reading should pause until 'drain'. */
-function echoChunk(socket: net.Socket, chunk: Buffer, written?: () => void): boolean {
+function echoChunk(socket: EchoSocket, chunk: Buffer, written?: () => void): boolean {
   // TCP_NODELAY suits request/response traffic, but under a bulk stream each 64 KiB echo would
   // leave a tiny tail segment of its own (loopback MSS is just under 64 KiB); Nagle merges those
   // tails into the next write. Measured: stream c=4 64 KiB went from 0.85x to 1.2x the plain
   // server. setNoDelay is a no-op in JavaScript once it is off.
   if (chunk.length >= FULL_READ) socket.setNoDelay(false);
-  if (ECHO_WRITES.size > 0) ECHO_WRITES.flush();
+  const writes = socket[kEcho].context.writes;
+  if (writes.size > 0) writes.flush();
   return socket.write(chunk, written);
 }
 
@@ -191,10 +169,11 @@ function socketOnDrain(this: net.Socket): void {
 }
 
 function socketOnEnd(this: EchoSocket): void {
-  this[kEcho].sawEnd = true;
+  const state = this[kEcho];
+  state.sawEnd = true;
   // end() rather than destroy(): it flushes every queued echo before the FIN. The held ones go
   // first.
-  ECHO_WRITES.flush();
+  state.context.writes.flush();
   this.end();
 }
 
@@ -205,7 +184,7 @@ function socketOnTimeout(this: EchoSocket): void {
   // one that went away, say) would keep that flush pending forever: one more idle period, then
   // the socket is destroyed.
   state.idleReaper = setTimeout(() => this.destroy(), state.idleTimeoutMs).unref();
-  ECHO_WRITES.flush();
+  state.context.writes.flush();
   this.end();
 }
 
@@ -216,10 +195,10 @@ function socketOnError(this: EchoSocket, err: Error): void {
 
 function socketOnClose(this: EchoSocket): void {
   const state = this[kEcho];
-  openEchoes--;
+  state.context.open--;
   clearTimeout(state.idleReaper);
   // Nothing reads into it any more.
-  if (state.bulkBuffer !== undefined) BULK_BUFFERS.give(state.bulkBuffer);
+  if (state.bulkBuffer !== undefined) state.context.bulkBuffers.give(state.bulkBuffer);
   state.bulkBuffer = undefined;
   const { errorCode } = state;
   let reason: CloseReason;

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
+import { EchoContext } from './echo-context.js';
 import type { ConnectionClose, ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { IdleWaiters } from './idle-waiters.js';
 
@@ -9,6 +10,8 @@ export class EventDispatcher implements Dispatcher {
   readonly #idleTimeoutMs: number;
   readonly #sockets = new Set<net.Socket>();
   readonly #idle = new IdleWaiters();
+  /** The echo's buffers and counters for this dispatcher's connections alone. */
+  readonly echo = new EchoContext();
 
   constructor(hooks: ConnectionHooks, options: { idleTimeoutMs: number }) {
     this.#hooks = hooks;
@@ -21,7 +24,7 @@ export class EventDispatcher implements Dispatcher {
 
   dispatch(socket: net.Socket, info: ConnectionOpen): void {
     this.#hooks.open(info);
-    const served = echoConnection(socket, (result: EchoResult) => {
+    const served = echoConnection(socket, this.echo, (result: EchoResult) => {
       this.#sockets.delete(served);
       const close: ConnectionClose = result as ConnectionClose;
       // The result becomes the event: one object per connection, not a copy of two.

@@ -3,6 +3,7 @@
 // is paid for on every child start.
 import net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
+import { EchoContext } from './echo-context.js';
 import type { ClosedMessage, ReadyMessage, WarmUpMessage } from './fork-protocol.js';
 
 /** The warm-up gives up after this long and the child is ready all the same. */
@@ -18,6 +19,8 @@ let finishWarmUp: (() => void) | undefined;
 // and the parent lets connections drain before it ends its children.
 process.on('SIGINT', () => {});
 const idleTimeoutMs = Number(process.argv[2] ?? 0);
+/** This process's echo state; `TCPECHO_ADOPT=0` in the environment turns adoption off (echo-context.ts). */
+const echoContext = new EchoContext();
 // Exit with the parent, even when it was SIGKILLed: the IPC channel closing is the one sign of it.
 process.on('disconnect', () => process.exit(0));
 process.on('message', childOnMessage);
@@ -76,14 +79,14 @@ function childOnMessage(message: unknown, handle: unknown): void {
       if (handle instanceof net.Socket) handle.destroy();
       return finishWarmUp?.();
     }
-    warmUpSocket = echoConnection(handle, () => {});
+    warmUpSocket = echoConnection(handle, echoContext, () => {});
     startWarmUpEcho();
     return;
   }
   if (!isMessage(message, 'socket') || !(handle instanceof net.Socket)) return;
   // One client per process, as in the classic design.
   process.off('message', childOnMessage);
-  echoConnection(handle, childOnEchoDone, idleTimeoutMs);
+  echoConnection(handle, echoContext, childOnEchoDone, idleTimeoutMs);
 }
 
 function childOnEchoDone(result: EchoResult): void {

@@ -9,14 +9,32 @@ import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { adoptWithOnread } from '../../src/server/adopt-socket.js';
 import { BufferPool } from '../../src/server/buffer-pool.js';
-import { bulkBuffersLent } from '../../src/server/echo-connection.js';
+import { echoConnection } from '../../src/server/echo-connection.js';
+import { EchoContext } from '../../src/server/echo-context.js';
 import { connectTo, endWithEcho, readAll, readExactly } from '../helpers/echo.js';
-import { listenOnLoopback, startTestServer } from '../helpers/server.js';
+import { listenOnLoopback } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
 async function listening(t: TestContext, options: net.ServerOpts): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer(options);
   return { server, port: await listenOnLoopback(t, server) };
+}
+
+/**
+ * An in-process echo on loopback serving every connection with `context` (as a dispatcher does);
+ * the port. Every connection it serves is destroyed when the test ends.
+ */
+async function echoWith(t: TestContext, context: EchoContext): Promise<number> {
+  const { server, port } = await listening(t, { allowHalfOpen: true, pauseOnConnect: true });
+  const served = new Set<net.Socket>();
+  server.on('connection', (socket) => {
+    const echo = echoConnection(socket, context, () => served.delete(echo));
+    served.add(echo);
+  });
+  t.after(() => {
+    for (const socket of served) socket.destroy();
+  });
+  return port;
 }
 
 /** Adopts each accepted socket and collects what it reads through onread, until the client's FIN. */
@@ -86,14 +104,15 @@ test('a socket that has been read from is not adopted, and keeps working', async
 });
 
 test('the echo\'s read buffers: 8 clients that stall their reading each get exactly their own 8 MiB back, and every pool buffer comes back', async (t) => {
-  const server = await startTestServer(t);
+  const context = new EchoContext();
+  const port = await echoWith(t, context);
   // Full 64 KiB reads take the bulk path: each streaming connection reads into a pool buffer of
   // its own, which its write holds while the stalled client leaves it in the server's queue.
   let mostLent = 0;
-  const sampler = setInterval(() => (mostLent = Math.max(mostLent, bulkBuffersLent())), 1);
+  const sampler = setInterval(() => (mostLent = Math.max(mostLent, context.bulkBuffersLent)), 1);
   t.after(() => clearInterval(sampler));
   const clients = await Promise.all(Array.from({ length: 8 }, async () => {
-    const socket = await connectTo(server.address.port);
+    const socket = await connectTo(port);
     t.after(() => socket.destroy());
     // Stalls long enough for the kernel's buffers to fill: the server's echoes then wait in its
     // queue while other connections read into the same buffer.
@@ -112,7 +131,7 @@ test('the echo\'s read buffers: 8 clients that stall their reading each get exac
   clients.forEach(({ data }, i) => assert.ok(echoes[i]?.equals(data), `client ${i} got someone else's bytes or lost some`));
   assert.ok(mostLent > 0, 'the streams went through pool buffers');
   // Each buffer goes back once its write is done or its connection closed without reading into it.
-  await until(() => bulkBuffersLent() === 0, 5000, () => `every pool buffer back (${bulkBuffersLent()} still lent)`);
+  await until(() => context.bulkBuffersLent === 0, 5000, () => `every pool buffer back (${context.bulkBuffersLent} still lent)`);
 });
 
 test('BufferPool: lends at most max buffers, each to one owner, and reuses what is given back', () => {
@@ -129,16 +148,44 @@ test('BufferPool: lends at most max buffers, each to one owner, and reuses what 
 });
 
 test('a connection that goes quiet right after a full read keeps one pool buffer, given back when it closes', async (t) => {
-  const server = await startTestServer(t);
-  const socket = await connectTo(server.address.port);
+  const context = new EchoContext();
+  const socket = await connectTo(await echoWith(t, context));
   t.after(() => socket.destroy());
-  const lentBefore = bulkBuffersLent();
+  const lentBefore = context.bulkBuffersLent;
   // 128 KiB in one write lands in the server's receive queue at once: it reads two full 64 KiB
   // chunks, the second of which lends it a buffer for a next read that does not come.
   const data = randomBytes(128 * 1024);
   socket.write(data);
   assert.ok((await within(readExactly(socket, data.length), 5000, 'echo')).equals(data));
-  await until(() => bulkBuffersLent() === lentBefore + 1, 5000, () => `one buffer lent to the quiet connection (${bulkBuffersLent() - lentBefore})`);
+  await until(() => context.bulkBuffersLent === lentBefore + 1, 5000, () => `one buffer lent to the quiet connection (${context.bulkBuffersLent - lentBefore})`);
   socket.destroy();
-  await until(() => bulkBuffersLent() === lentBefore, 5000, () => `the buffer back after the close (${bulkBuffersLent() - lentBefore} still lent)`);
+  await until(() => context.bulkBuffersLent === lentBefore, 5000, () => `the buffer back after the close (${context.bulkBuffersLent - lentBefore} still lent)`);
+});
+
+test('16 KiB messages are read into pool buffers and echoed from them, held or not; every echo is exact and every buffer comes back', async (t) => {
+  const context = new EchoContext();
+  const port = await echoWith(t, context);
+  const first = await connectTo(port);
+  t.after(() => first.destroy());
+  const exchange = async (socket: net.Socket, rounds: number): Promise<void> => {
+    for (let i = 0; i < rounds; i++) {
+      const message = randomBytes(16 * 1024);
+      socket.write(message);
+      assert.ok((await within(readExactly(socket, message.length), 5000, `echo ${i}`)).equals(message), `echo ${i} differs`);
+    }
+  };
+  // Alone: echoed at once. The first message is read through the shared buffer; after it the
+  // connection reads into a pool buffer of its own.
+  await exchange(first, 10);
+  assert.equal(context.held, 0);
+  assert.equal(context.bulkBuffersLent, 1, 'the connection reads its next message into a pool buffer');
+  // With a second connection open, the echoes wait for the end of the turn in their pool buffers.
+  const second = await connectTo(port);
+  t.after(() => second.destroy());
+  await Promise.all([exchange(first, 20), exchange(second, 20)]);
+  assert.ok(context.held >= 20, `${context.held} echoes held`);
+  first.destroy();
+  second.destroy();
+  await until(() => context.open === 0, 5000, 'both connections closed');
+  await until(() => context.bulkBuffersLent === 0, 5000, () => `every pool buffer back (${context.bulkBuffersLent} still lent)`);
 });

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import net from 'node:net';
-import { echoConnection, echoesHeld } from '../../src/server/echo-connection.js';
+import { echoConnection } from '../../src/server/echo-connection.js';
+import { EchoContext } from '../../src/server/echo-context.js';
 import { spawnServer } from '../helpers/cli.js';
 import { connectTo, readExactly } from '../helpers/echo.js';
 import { rssBytes } from '../helpers/process.js';
@@ -98,7 +99,8 @@ for (const mode of ['event', 'fork'] as const) {
 // will not take those either, reading must stop all the same.
 test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo stops reading, then all comes back', async (t) => {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  const served = new Promise<net.Socket>((resolve) => server.once('connection', (socket) => resolve(echoConnection(socket, () => {}))));
+  const context = new EchoContext();
+  const served = new Promise<net.Socket>((resolve) => server.once('connection', (socket) => resolve(echoConnection(socket, context, () => {}))));
   const port = await listenOnLoopback(t, server);
   const socket = await connectTo(port);
   t.after(() => socket.destroy());
@@ -107,12 +109,12 @@ test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo 
   socket.pause();
   const echo = await served;
   t.after(() => echo.destroy());
-  const idleServed = new Promise<net.Socket>((resolve) => server.once('connection', (s) => resolve(echoConnection(s, () => {}))));
+  const idleServed = new Promise<net.Socket>((resolve) => server.once('connection', (s) => resolve(echoConnection(s, context, () => {}))));
   const idle = await connectTo(port);
   t.after(() => idle.destroy());
   const idleEcho = await idleServed;
   t.after(() => idleEcho.destroy());
-  const heldBefore = echoesHeld();
+  const heldBefore = context.held;
 
   const data = payload();
   const expected = createHash('sha256').update(data).digest('hex');
@@ -127,7 +129,7 @@ test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo 
   await floodStalled(socket);
   t.diagnostic(`the echo read ${(echo.bytesRead / 2 ** 20).toFixed(1)} MiB, at most ${largestRead} bytes a turn; ${(echo.writableLength / 2 ** 20).toFixed(2)} MiB queued in it`);
   assert.ok(largestRead < 65_536, 'a full read: this test is meant to exercise short reads only');
-  assert.ok(echoesHeld() > heldBefore, 'no echo was held for the turn: this test is meant to exercise the hold');
+  assert.ok(context.held > heldBefore, 'no echo was held for the turn: this test is meant to exercise the hold');
   assert.ok(echo.bytesRead < TOTAL - MAX_GROWTH, `the echo read ${echo.bytesRead} bytes: it did not stop reading`);
   assert.ok(echo.writableLength < 1024 * 1024, `${echo.writableLength} bytes queued in the echo's memory`);
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
-import { echoConnection, echoesHeld } from '../../src/server/echo-connection.js';
+import { echoConnection } from '../../src/server/echo-connection.js';
+import { EchoContext } from '../../src/server/echo-context.js';
 import { connectTo, readExactly } from '../helpers/echo.js';
 import { listenOnLoopback } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -22,27 +23,28 @@ async function pingPong(client: net.Socket, rounds: number): Promise<void> {
 
 test('echoes are held for the turn only while another connection is open; every echo is exact', async (t) => {
   let open = 0;
+  const context = new EchoContext();
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     open++;
-    echoConnection(socket, () => open--);
+    echoConnection(socket, context, () => open--);
   });
   const port = await listenOnLoopback(t, server);
 
   const first = await connectTo(port);
   t.after(() => first.destroy());
   await pingPong(first, 20);
-  const alone = echoesHeld();
+  const alone = context.held;
   await pingPong(first, 20);
-  assert.equal(echoesHeld(), alone, 'an echo was held with one connection open');
+  assert.equal(context.held, alone, 'an echo was held with one connection open');
 
   const second = await connectTo(port);
   await until(() => open === 2, 5000, () => `the second connection served (${open} open)`);
   await pingPong(first, 20);
-  assert.equal(echoesHeld() - alone, 20, 'with two connections open, each echo waits for the turn');
+  assert.equal(context.held - alone, 20, 'with two connections open, each echo waits for the turn');
 
   second.destroy();
   await until(() => open === 1, 5000, () => `the second connection closed (${open} open)`);
-  const afterClose = echoesHeld();
+  const afterClose = context.held;
   await pingPong(first, 20);
-  assert.equal(echoesHeld(), afterClose, 'an echo was held after the other connection closed');
+  assert.equal(context.held, afterClose, 'an echo was held after the other connection closed');
 });

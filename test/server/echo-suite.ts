@@ -1,8 +1,12 @@
-// The echo behaviours every server mode must have, run once per mode by the *.test.ts files.
+// The echo behaviours every server mode must have, run per mode by the *.test.ts files: once as
+// the server runs by default, and once with adoption off (TCPECHO_ADOPT=0, which fork children and
+// cluster workers inherit), so that the stream path every connection falls back to when Node's
+// internals are not what adopt-socket.ts expects keeps working.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import type { ConnectionClose, EchoServerOptions } from '../../src/index.js';
 import { closedByPeer, connectTo, echoOf, endWithEcho, readAll, readExactly } from '../helpers/echo.js';
 import { startTestServer } from '../helpers/server.js';
@@ -14,7 +18,38 @@ export interface SuiteOptions {
   concurrentClients: number;
 }
 
-export function echoSuite({ server: serverOptions, concurrentClients }: SuiteOptions): void {
+export function echoSuite(options: SuiteOptions): void {
+  describe('adoption on (the default)', () => echoTests(options));
+  describe('adoption off (TCPECHO_ADOPT=0): the stream path', () => {
+    let saved: string | undefined;
+    before(() => {
+      saved = process.env.TCPECHO_ADOPT;
+      process.env.TCPECHO_ADOPT = '0';
+    });
+    after(() => {
+      if (saved === undefined) delete process.env.TCPECHO_ADOPT;
+      else process.env.TCPECHO_ADOPT = saved;
+    });
+    // In process (event mode), test/server/echo-context.test.ts checks a dispatcher reads it.
+    if (options.server.mode !== undefined && options.server.mode !== 'event') {
+      test('every process that echoes has TCPECHO_ADOPT=0 in its environment', async (t) => {
+        const server = await startTestServer(t, options.server);
+        const socket = await connectTo(server.address.port);
+        t.after(() => socket.destroy());
+        socket.write('x');
+        await within(readExactly(socket, 1), 5000, 'echo');
+        assert.ok(server.childPids.length > 0, 'no child process to look at');
+        for (const pid of server.childPids) {
+          const environment = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+          assert.ok(environment.includes('TCPECHO_ADOPT=0'), `process ${pid} would adopt`);
+        }
+      });
+    }
+    echoTests(options);
+  });
+}
+
+function echoTests({ server: serverOptions, concurrentClients }: SuiteOptions): void {
   test('echoes a short line byte for byte', async (t) => {
     const server = await startTestServer(t, serverOptions);
     const echoed = await echoOf(server.address.port, Buffer.from('hello, echo\n'));

@@ -15,7 +15,7 @@ import { forkChildFigures } from './fork-children.js';
 import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
 import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
-import { ROOT, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { ROOT, ncatServer, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
 
 const USAGE =
   "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE] [--help]";
@@ -111,6 +111,9 @@ if (PINNED && !CAN_PIN) usageError(`${C_DRIVER ? '--driver loadgen' : '--pin'} n
 const PIN = { serverCpu: 0, generatorCpu: 1 };
 const SERVER_CPU = PINNED ? PIN.serverCpu : undefined;
 const RUN: RunSettings = { duration: values.duration, warmup: values.warmup, cpu: PINNED ? PIN.generatorCpu : undefined };
+
+/** `word` as a shell would need it typed: quoted when it holds anything but plain characters. */
+const shellWord = (word: string): string => (/^[\w./=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -289,8 +292,7 @@ async function main(): Promise<void> {
     tcpechoServer('cluster', ['--workers', '1'], '1 worker'),
   ];
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
-  const socat = socatServer();
-  if (socat) servers.push(socat);
+  for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
     const unknown = [...wanted].filter((name) => !servers.some((spec) => spec.name === name));
@@ -324,7 +326,7 @@ async function main(): Promise<void> {
   const text = [
     '# tcpecho benchmark results',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:compare -- ${process.argv.slice(2).join(' ')}\` (${ROUNDS} rounds, ${values.duration} s per run after ${values.warmup} s warm-up, servers alternated; medians; ${minutes} min in all).`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:compare -- ${process.argv.slice(2).map(shellWord).join(' ')}\` (${ROUNDS} rounds, ${values.duration} s per run after ${values.warmup} s warm-up, servers alternated; medians; ${minutes} min in all).`,
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}.`,
     setupLine(),
     ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
@@ -336,7 +338,7 @@ async function main(): Promise<void> {
           '',
           serverTable(servers, samples),
           '',
-          'A process per connection (fork modes, socat) makes 10,000 idle connections 10,000 processes: those rows are n/a. ' +
+          'A process per connection (fork modes, socat, ncat) makes 10,000 idle connections 10,000 processes: those rows are n/a. ' +
             'A ratio is n/a where the plain server\'s figure is 0 or below (idle RSS growth within a page).' +
             (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
           '',

@@ -71,6 +71,13 @@ export function socatServer(): ServerSpec | undefined {
   return external('socat fork', false, (port) => [bin, [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']]);
 }
 
+/** ncat running `cat` for every client (`--exec` forks one per connection), when installed. */
+export function ncatServer(): ServerSpec | undefined {
+  const bin = ['/usr/bin/ncat', '/usr/local/bin/ncat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('ncat fork', false, (port) => [bin, ['-l', '-k', '--exec', '/bin/cat', '127.0.0.1', String(port)]]);
+}
+
 /**
  * `command` and its arguments, run on CPU `cpu` only (through taskset, which execs the command:
  * the pid is the command's) when `cpu` is given. Processes it starts inherit the CPU.

@@ -302,6 +302,7 @@ async function main(): Promise<void> {
   }
 
   const started = Date.now();
+  const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
   if (loadgenOnly) servers.splice(0, servers.length);
   const samples = await compareServers(servers);
@@ -327,7 +328,7 @@ async function main(): Promise<void> {
     '# tcpecho benchmark results',
     '',
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:compare -- ${process.argv.slice(2).map(shellWord).join(' ')}\` (${ROUNDS} rounds, ${values.duration} s per run after ${values.warmup} s warm-up, servers alternated; medians; ${minutes} min in all).`,
-    `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}.`,
+    `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end (what else ran on the machine).`,
     setupLine(),
     ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
     ...(loadgenOnly

@@ -54,6 +54,17 @@ export interface LoadgenSummary {
 /** The C generator's summary: the last line it prints. */
 const lastLine = (out: string): string => out.trim().split('\n').pop() as string;
 
+/** The errors a failed run's summary line counts (`3 error(s): timeout 3`), or the line itself when it is not one. */
+function failureSummary(line: string): string {
+  try {
+    const summary = JSON.parse(line) as { errors: number; mismatches: number; err: Record<string, number> };
+    const kinds = Object.entries({ ...summary.err, mismatch: summary.mismatches }).filter(([, n]) => n > 0);
+    return `${summary.errors} error(s): ${kinds.map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none counted'}`;
+  } catch {
+    return line;
+  }
+}
+
 /**
  * One `loadgen` run against 127.0.0.1:`port` (`args`: its -m, -c and -s). It has no warm-up of
  * its own beyond one round trip per connection: with `run.warmup` above 0, a first run of that
@@ -69,7 +80,7 @@ export function loadgen(bin: string, port: number, args: string[], run: RunSetti
       if (signal) throw new BenchFailure(`loadgen died of ${signal}`);
       // It exits 1 on any error or mismatch; its summary line is still the last one.
       if (stdout === undefined || stdout === '') throw err;
-      throw new BenchFailure(`loadgen: ${lastLine(stdout)}`);
+      throw new BenchFailure(`loadgen: ${failureSummary(lastLine(stdout))}`);
     }
     return JSON.parse(lastLine(out)) as LoadgenSummary;
   };

@@ -4,12 +4,13 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { listeningOn } from './proc.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PLAIN = fileURLToPath(new URL('./plain-server.js', import.meta.url));
-export const SHARED_BENCH = fileURLToPath(new URL('../../../shared/bench/', import.meta.url));
-export const OUT = fileURLToPath(new URL('../../bench/out/', import.meta.url));
+/** Scratch output (the servers' logs): not kept. */
+export const OUT = fileURLToPath(new URL('../../perf/out/', import.meta.url));
 
 export interface ServerSpec {
   name: string;
@@ -58,10 +59,8 @@ export const plainServer: ServerSpec = {
   },
 };
 
-/** The C epoll server from ../shared/bench, when it has been built. */
-export function refechoServer(): ServerSpec | undefined {
-  const bin = `${SHARED_BENCH}refecho`;
-  if (!existsSync(bin)) return undefined;
+/** The C epoll server, `bin` being its binary (see c-tools.ts). */
+export function refechoServer(bin: string): ServerSpec {
   return external('refecho (C)', true, (port) => [bin, [String(port)]]);
 }
 
@@ -70,6 +69,13 @@ export function socatServer(): ServerSpec | undefined {
   const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
   if (bin === undefined) return undefined;
   return external('socat fork', false, (port) => [bin, [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']]);
+}
+
+/** ncat running `cat` for every client (`--exec` forks one per connection), when installed. */
+export function ncatServer(): ServerSpec | undefined {
+  const bin = ['/usr/bin/ncat', '/usr/local/bin/ncat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('ncat fork', false, (port) => [bin, ['-l', '-k', '--exec', '/bin/cat', '127.0.0.1', String(port)]]);
 }
 
 /**
@@ -94,7 +100,7 @@ function external(name: string, idle: boolean, command: (port: number) => [strin
       const child = spawn(...onCpu(cpu, bin, args), { stdio: ['ignore', 'ignore', 'ignore'] });
       await waitFor(() => {
         if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
-        return listening(port) ? port : undefined;
+        return listeningOn(port) ? port : undefined;
       }, `${name} to listen on ${port}`);
       return running(child, port);
     },
@@ -107,12 +113,6 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
-}
-
-/** Whether something listens on 127.0.0.1:port (from /proc/net/tcp: state 0A is LISTEN). */
-function listening(port: number): boolean {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').some((line) => line.includes(`:${hex} 00000000:0000 0A`));
 }
 
 function running(child: ChildProcess, port: number): RunningServer {

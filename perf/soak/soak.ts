@@ -4,15 +4,18 @@
 //
 //   npm run soak -- [--mode event|fork|cluster] [--minutes 2 | --seconds N] [--out DIR]
 //
-// Without --mode, each mode in turn. Writes soak-MODE.csv and soak-MODE.png to DIR
-// (default bench/out). Exit 0 when every mode passes, 1 otherwise.
+// Without --mode, each mode in turn. Writes soak-MODE.csv, soak-MODE.svg (the chart) and
+// soak-MODE.log (the server's log) to DIR (default perf/out; the runs kept are under
+// bench/results/soak/). Exit 0 when every mode passes, 1 otherwise.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Pattern } from '../../src/bench/pattern.js';
-import { renderChart } from './chart.js';
+import { treeUsage } from '../proc.js';
+import { soakChart, soakCsv, type SoakRow } from './chart.js';
 import {
   churnLoop,
   halfCloseLoop,
@@ -33,7 +36,7 @@ const { values } = parseArgs({
     mode: { type: 'string' },
     minutes: { type: 'string', default: '2' },
     seconds: { type: 'string' },
-    out: { type: 'string', default: fileURLToPath(new URL('../../../bench/out/', import.meta.url)) },
+    out: { type: 'string', default: fileURLToPath(new URL('../../../perf/out/', import.meta.url)) },
   },
 });
 const RUN_S = values.seconds === undefined ? Number(values.minutes) * 60 : Number(values.seconds);
@@ -47,29 +50,9 @@ if (!modes.every((m) => (MODES as readonly string[]).includes(m))) {
   process.exit(2);
 }
 
-/** The server and every process under it. */
-function tree(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-  return [pid, ...children.flatMap(tree)];
-}
-
 function sample(pid: number): { rssMiB: number; fds: number } {
-  let rss = 0;
-  let fds = 0;
-  for (const p of tree(pid)) {
-    try {
-      rss += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-      fds += readdirSync(`/proc/${p}/fd`).length;
-    } catch {
-      // Exited between the listing and the read.
-    }
-  }
-  return { rssMiB: rss / 1024, fds };
+  const { rssKiB, fds } = treeUsage(pid);
+  return { rssMiB: rssKiB / 1024, fds };
 }
 
 function median(values: number[]): number {
@@ -84,7 +67,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 async function soak(mode: string): Promise<boolean> {
   mkdirSync(values.out, { recursive: true });
-  const logPath = `${values.out}soak-${mode}.log`;
+  const logPath = join(values.out, `soak-${mode}.log`);
   const logFd = openSync(logPath, 'w');
   const server = spawn(process.execPath, [CLI, 'server', '-H', '127.0.0.1', '-p', '0', '-m', mode, '--workers', '2'], {
     stdio: ['ignore', 'ignore', logFd],
@@ -112,7 +95,7 @@ async function soak(mode: string): Promise<boolean> {
     halfCloseLoop(ctx),
   ];
 
-  const rows: Array<{ t: number; rssMiB: number; fds: number; messagesPerS: number }> = [];
+  const rows: SoakRow[] = [];
   const started = Date.now();
   let lastMessages = 0;
   while (Date.now() - started < RUN_S * 1000) {
@@ -151,15 +134,8 @@ async function soak(mode: string): Promise<boolean> {
   const rssEnd = median(warm.slice(-window).map((r) => r.rssMiB));
   const growth = rssStart > 0 ? (rssEnd - rssStart) / rssStart : 0;
 
-  writeFileSync(`${values.out}soak-${mode}.csv`, ['seconds,rss_mib,fds,messages_per_s', ...rows.map((r) => `${r.t.toFixed(1)},${r.rssMiB.toFixed(1)},${r.fds},${r.messagesPerS}`)].join('\n') + '\n');
-  writeFileSync(
-    `${values.out}soak-${mode}.png`,
-    renderChart(`TCPECHO SOAK: MODE ${mode} ${RUN_S} S`, rows.map((r) => r.t), [
-      { label: 'RSS MIB (SERVER AND CHILDREN)', values: rows.map((r) => r.rssMiB), color: [200, 40, 40] },
-      { label: 'OPEN DESCRIPTORS', values: rows.map((r) => r.fds), color: [40, 80, 200] },
-      { label: 'MESSAGES/S VERIFIED', values: rows.map((r) => r.messagesPerS), color: [30, 140, 60] },
-    ]),
-  );
+  writeFileSync(join(values.out, `soak-${mode}.csv`), soakCsv(rows));
+  writeFileSync(join(values.out, `soak-${mode}.svg`), soakChart(mode, RUN_S, rows));
 
   const problems: string[] = [];
   if (counters.failures.length > 0) problems.push(`${counters.failures.length} client failure(s): ${counters.failures.slice(0, 3).join('; ')}`);

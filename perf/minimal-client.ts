@@ -3,7 +3,7 @@
 // checking, no clock and no latency record. What `tcpecho bench` costs beyond this is what its
 // verification costs (README, "Performance").
 //
-//   node build/bench/minimal-client.js PORT [--connections 50] [--size 1024] [--seconds 4]
+//   node build/perf/minimal-client.js PORT [--connections 50] [--size 1024] [--seconds 4]
 //
 // Connects to 127.0.0.1:PORT only. Counts for `--seconds` after one second of warm-up, prints one
 // JSON line: messages/s and the process's user and system CPU per message, µs.

@@ -1,5 +1,5 @@
-// The two floors the Performance section measures against: bench/minimal-echo.ts and
-// bench/minimal-client.ts still run, echo, and refuse bad arguments. Their speed is the
+// The two floors the Performance section measures against: perf/minimal-echo.ts and
+// perf/minimal-client.ts still run, echo, and refuse bad arguments. Their speed is the
 // benchmark's business.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { collect } from '../helpers/cli.js';
 import { within } from '../helpers/timeout.js';
 
-const ECHO = fileURLToPath(new URL('../../bench/minimal-echo.js', import.meta.url));
-const CLIENT = fileURLToPath(new URL('../../bench/minimal-client.js', import.meta.url));
+const ECHO = fileURLToPath(new URL('../../perf/minimal-echo.js', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../../perf/minimal-client.js', import.meta.url));
 
 test('the minimal echo echoes every byte, and the minimal client counts messages against it', async (t) => {
   const echo = spawn(process.execPath, [ECHO], { stdio: ['ignore', 'pipe', 'inherit'] });

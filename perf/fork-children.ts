@@ -1,15 +1,10 @@
 // What one fork-mode child costs: start time (fork to ready) and memory once ready.
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CHILD_EXEC_ARGV } from '../src/server/fork-mode.js';
+import { smapsKiB } from './proc.js';
 
 const CHILD = fileURLToPath(new URL('../src/server/fork-child.js', import.meta.url));
-
-function smaps(pid: number, key: string): number {
-  const match = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-  return Number(match?.[1]);
-}
 
 /** Starts `samples` children one after another, as fork mode does, and reports medians. */
 export async function forkChildFigures(samples = 7): Promise<string> {
@@ -21,7 +16,7 @@ export async function forkChildFigures(samples = 7): Promise<string> {
     const readyMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 200));
     const pid = child.pid as number;
-    rows.push({ readyMs, rss: smaps(pid, 'Rss'), pss: smaps(pid, 'Pss'), uss: smaps(pid, 'Private_Clean') + smaps(pid, 'Private_Dirty') });
+    rows.push({ readyMs, rss: smapsKiB(pid, 'Rss'), pss: smapsKiB(pid, 'Pss'), uss: smapsKiB(pid, 'Private_Clean') + smapsKiB(pid, 'Private_Dirty') });
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
   }

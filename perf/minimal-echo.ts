@@ -4,7 +4,7 @@
 // counts, no timers, no log, no connection record, no pool for streaming reads. What event mode
 // costs beyond this is what tcpecho adds per connection and per read (README, "Performance").
 //
-//   node build/bench/minimal-echo.js [PORT]     (default 0: a free port, printed on stdout)
+//   node build/perf/minimal-echo.js [PORT]     (default 0: a free port, printed on stdout)
 //
 // Listens on 127.0.0.1 only. Ping-pong traffic only: a client that does not read is not paused.
 import net from 'node:net';

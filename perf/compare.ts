@@ -1,0 +1,362 @@
+// `npm run bench:compare`: every tcpecho server mode and a plain Node echo server, side by side,
+// on the same workloads, alternating over several rounds; prints a table of medians with each
+// one's ratio to the plain server and writes it to a new file under bench/results/. `--help`
+// says how.
+import net from 'node:net';
+import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchResult } from '../src/bench/index.js';
+import { C_BENCH_VARIABLE, findCTools } from './c-tools.js';
+import { BenchFailure, loadgen, nodeBench, type LoadgenSummary, type RunSettings } from './drivers.js';
+import { fmt, median, ratio } from './figures.js';
+import { forkChildFigures } from './fork-children.js';
+import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
+import { treeUsage } from './proc.js';
+import { writeNewResultsFile } from './results-file.js';
+import { ROOT, ncatServer, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+
+const USAGE =
+  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE] [--help]";
+
+const HELP = `${USAGE}
+
+Every tcpecho server mode and a plain Node echo server (the baseline of every ratio), each driven
+on the same workloads, servers alternated over the rounds; medians. Prints the results and writes
+them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out FILE.
+
+  --rounds N        rounds over every server (default 3)
+  --duration S      seconds measured per run (default 4), after --warmup S (default 1)
+  --idle N          idle connections opened for the RSS-per-connection row (default 10000; 0: none)
+  --driver node     the servers driven by tcpecho bench (default)
+  --driver loadgen  the servers driven by the C load generator, pinned: every server, with every
+                    process it starts, on CPU 0, the generator on CPU 1. Rows it cannot drive
+                    (a connection rate) are driven by tcpecho bench on CPU 1; each row names its driver.
+  --pin             with --driver node: the same pinning, tcpecho bench on CPU 1
+  --c-bench DIR     where the built C tools refecho and loadgen are (default: $${C_BENCH_VARIABLE});
+                    without them the refecho row, the C driver and the generator comparison are left out
+  --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
+  --loadgen-only    that comparison only
+  --only 'A,B'      these servers only (and the plain one)
+`;
+
+/** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
+function usageError(message: string): never {
+  process.stderr.write(`bench:compare: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        rounds: { type: 'string', default: '3' },
+        duration: { type: 'string', default: '4' },
+        warmup: { type: 'string', default: '1' },
+        idle: { type: 'string', default: '10000' },
+        driver: { type: 'string', default: 'node' },
+        pin: { type: 'boolean', default: false },
+        'c-bench': { type: 'string' },
+        'no-loadgen': { type: 'boolean', default: false },
+        'loadgen-only': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    return usageError((err as Error).message.split('\n')[0] as string);
+  }
+}
+
+/** `--rounds` and `--idle` take a whole number (at least `min`), the others seconds. */
+function checkNumber(option: string, text: string, whole: boolean, min: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || (whole && !Number.isInteger(value))) {
+    usageError(`${option} must be ${whole ? (min > 0 ? `a whole number of at least ${min}` : 'a whole number') : 'a number of seconds'}`);
+  }
+  return value;
+}
+
+const { values } = parseOptions();
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const ROUNDS = checkNumber('--rounds', values.rounds, true, 1);
+checkNumber('--duration', values.duration, false, 0);
+checkNumber('--warmup', values.warmup, false, 0);
+const IDLE = checkNumber('--idle', values.idle, true, 0);
+if (values.driver !== 'node' && values.driver !== 'loadgen') usageError(`--driver must be node or loadgen, not ${values.driver}`);
+const C_DRIVER = values.driver === 'loadgen';
+const TOOLS = findCTools(values['c-bench']);
+if (C_DRIVER && TOOLS.path.loadgen === undefined) {
+  // Asked for by name: a setup error, not a row to leave out.
+  process.stderr.write(`bench:compare: --driver loadgen needs the C load generator: ${TOOLS.missing.loadgen}\n`);
+  process.exit(2);
+}
+
+/**
+ * Pinned: every server (with every process it starts) on CPU 0, the generator on CPU 1, as a
+ * server and a client on two machines would have a CPU each. Unpinned, the scheduler moves the
+ * generator's and the server's threads (Node's helpers included) between the two cores, and a
+ * second server process competes with the generator for the second core: the rows then show the
+ * generator's ceiling as much as the server's. The C driver is always pinned, as the generator
+ * comparison's pinned rows are.
+ */
+const CAN_PIN = os.cpus().length >= 2 && ['/usr/bin/taskset', '/bin/taskset'].some((path) => existsSync(path));
+const PINNED = values.pin || C_DRIVER;
+if (PINNED && !CAN_PIN) usageError(`${C_DRIVER ? '--driver loadgen' : '--pin'} needs two CPUs and taskset`);
+const PIN = { serverCpu: 0, generatorCpu: 1 };
+const SERVER_CPU = PINNED ? PIN.serverCpu : undefined;
+const RUN: RunSettings = { duration: values.duration, warmup: values.warmup, cpu: PINNED ? PIN.generatorCpu : undefined };
+
+/** `word` as a shell would need it typed: quoted when it holds anything but plain characters. */
+const shellWord = (word: string): string => (/^[\w./=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+type Driver = 'tcpecho bench' | 'C loadgen';
+
+interface Workload {
+  name: string;
+  /** `tcpecho bench`'s arguments. */
+  node: string[];
+  /** The C generator's, when it can run this workload. */
+  c?: string[];
+  metrics: string[];
+}
+
+const NODE_METRICS: Record<string, (r: BenchResult) => number> = {
+  'msg/s': (r) => r.messagesPerS,
+  'conn/s': (r) => r.connectionsPerS,
+  'MiB/s': (r) => r.mibPerS,
+  'p50 µs': (r) => r.latencyUs.p50,
+  'p90 µs': (r) => r.latencyUs.p90,
+  'p99 µs': (r) => r.latencyUs.p99,
+};
+const C_METRICS: Record<string, (s: LoadgenSummary) => number> = {
+  'msg/s': (s) => s.msgs_per_s,
+  'conn/s': (s) => s.conns_per_s,
+  'MiB/s': (s) => s.mib_per_s,
+  'p50 µs': (s) => s.lat_us.p50,
+  'p90 µs': (s) => s.lat_us.p90,
+  'p99 µs': (s) => s.lat_us.p99,
+};
+
+const ALL_WORKLOADS: Workload[] = [
+  { name: 'pingpong c=1 64 B', node: ['-m', 'pingpong', '-c', '1', '-s', '64'], c: ['-m', 'pingpong', '-c', '1', '-s', '64'], metrics: ['msg/s', 'p50 µs', 'p99 µs'] },
+  { name: 'pingpong c=50 1 KiB', node: ['-m', 'pingpong', '-c', '50', '-s', '1k'], c: ['-m', 'pingpong', '-c', '50', '-s', '1024'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'pingpong c=50 16 KiB', node: ['-m', 'pingpong', '-c', '50', '-s', '16k'], c: ['-m', 'pingpong', '-c', '50', '-s', '16384'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'stream c=4 64 KiB', node: ['-m', 'stream', '-c', '4', '-s', '64k'], c: ['-m', 'stream', '-c', '4', '-s', '65536'], metrics: ['MiB/s'] },
+  // The same two loads from a generator on both cores (`--threads 2`), as the server's processes
+  // may be: a single-threaded generator holds one core, and a second server process has none left.
+  { name: 'pingpong c=50 1 KiB, 2 threads', node: ['-m', 'pingpong', '-c', '50', '-s', '1k', '--threads', '2'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'stream c=4 64 KiB, 2 threads', node: ['-m', 'stream', '-c', '4', '-s', '64k', '--threads', '2'], metrics: ['MiB/s'] },
+  { name: 'connect c=8 64 B', node: ['-m', 'connect', '-c', '8', '-s', '64'], c: ['-m', 'connrate', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs'] },
+  // Clients arriving one at a time, 5 a second: the connect-to-first-echo latency a person sees.
+  // The C generator has no rate: this row is tcpecho bench's under either driver.
+  { name: 'connect 5/s 64 B', node: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: ['p50 µs', 'p90 µs'] },
+];
+// Two generator threads on one CPU measure nothing.
+const WORKLOADS = ALL_WORKLOADS.filter((w) => !(PINNED && w.node.includes('--threads')));
+const driverOf = (w: Workload): Driver => (C_DRIVER && w.c !== undefined ? 'C loadgen' : 'tcpecho bench');
+const IDLE_ROW = `${IDLE} idle connections`;
+
+/** Higher is better for rates, lower for latencies and memory. */
+const lowerIsBetter = (metric: string): boolean => /µs|KiB\/conn/.test(metric);
+
+/** Runs that reported errors or whose generator died: left out of the medians, listed under the tables. */
+const failures: string[] = [];
+function recordFailure(what: string): void {
+  failures.push(what);
+  log(`    FAILED (left out of the medians): ${what}`);
+}
+
+/** One run of `workload` against `port` with its row's driver: its figures by metric, or undefined when it failed. */
+function measure(workload: Workload, port: number, what: string): Record<string, number> | undefined {
+  try {
+    if (driverOf(workload) === 'C loadgen') {
+      const summary = loadgen(TOOLS.path.loadgen as string, port, workload.c as string[], RUN);
+      return Object.fromEntries(workload.metrics.map((m) => [m, (C_METRICS[m] as (s: LoadgenSummary) => number)(summary)]));
+    }
+    const result = nodeBench(port, workload.node, RUN);
+    return Object.fromEntries(workload.metrics.map((m) => [m, (NODE_METRICS[m] as (r: BenchResult) => number)(result)]));
+  } catch (err) {
+    if (!(err instanceof BenchFailure)) throw err;
+    recordFailure(`${what}: ${err.message}`);
+    return undefined;
+  }
+}
+
+/** Opens `count` idle connections, measures the server's RSS growth per connection (KiB), closes them. */
+async function idleRssPerConnection(port: number, pid: number, count: number): Promise<number> {
+  const before = treeUsage(pid).rssKiB;
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i += 250) {
+    const batch = Array.from({ length: Math.min(250, count - i) }, () => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      sockets.push(socket);
+      return new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+    });
+    await Promise.all(batch);
+  }
+  // Let the server accept and set up every one of them.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const after = treeUsage(pid).rssKiB;
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return (after - before) / count;
+}
+
+type Samples = Map<string, number[]>; // key: `${server}|${workload}|${metric}`
+
+function record(samples: Samples, key: string, value: number): void {
+  samples.set(key, [...(samples.get(key) ?? []), value]);
+}
+
+async function compareServers(servers: ServerSpec[]): Promise<Samples> {
+  const samples: Samples = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so that no server always runs first or last.
+    const order = servers.map((_, i) => servers[(i + round) % servers.length] as ServerSpec);
+    for (const spec of order) {
+      const server = await spec.start(SERVER_CPU);
+      try {
+        for (const workload of WORKLOADS) {
+          log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name} (${driverOf(workload)})`);
+          const figures = measure(workload, server.port, `round ${round + 1}, ${spec.name}, ${workload.name}`);
+          if (figures === undefined) continue;
+          for (const [metric, figure] of Object.entries(figures)) record(samples, `${spec.name}|${workload.name}|${metric}`, figure);
+          // Every run's figures in the log: an outlier behind a median can be seen there.
+          log(`    ${Object.entries(figures).map(([metric, figure]) => `${fmt(figure)} ${metric}`).join(', ')}`);
+        }
+        if (spec.idle && IDLE > 0) {
+          log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE_ROW}`);
+          record(samples, `${spec.name}|${IDLE_ROW}|RSS KiB/conn`, await idleRssPerConnection(server.port, server.pid, IDLE));
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return samples;
+}
+
+function serverTable(servers: ServerSpec[], samples: Samples): string {
+  const baseline = plainServer.name;
+  const header = ['workload', 'metric', 'driver', ...servers.flatMap((s) => (s.name === baseline ? [s.name] : [s.name, 'ratio']))];
+  const rows = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  const lines: Array<[string, string, string]> = [
+    ...WORKLOADS.flatMap((w) => w.metrics.map((m) => [w.name, m, driverOf(w)] as [string, string, string])),
+    // This script's own sockets, connecting and saying nothing.
+    ...(IDLE > 0 ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
+  ];
+  for (const [workload, metric, driver] of lines) {
+    const base = median(samples.get(`${baseline}|${workload}|${metric}`));
+    const digits = metric === 'MiB/s' || metric.includes('KiB/conn') ? 1 : 0;
+    const cells = servers.flatMap((s) => {
+      const value = median(samples.get(`${s.name}|${workload}|${metric}`));
+      return s.name === baseline ? [fmt(value, digits)] : [fmt(value, digits), ratio(value, base)];
+    });
+    rows.push(`| ${workload} | ${metric}${lowerIsBetter(metric) ? ' (lower is better)' : ''} | ${driver} | ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
+function setupLine(): string {
+  if (C_DRIVER) {
+    return 'Driver `--driver loadgen`: the C load generator (`loadgen`, every byte verified, one thread) on CPU 1; every server, with every process it starts, on CPU 0. Rows whose driver column says tcpecho bench ran it on CPU 1 instead.';
+  }
+  if (values.pin) return 'Driver tcpecho bench (every byte verified, one thread), pinned (`--pin`): every server, with every process it starts, on CPU 0; the generator on CPU 1.';
+  return 'Driver tcpecho bench (every byte verified), on the same cores as the servers: on one thread, except in the rows marked 2 threads.';
+}
+
+async function main(): Promise<void> {
+  for (const tool of ['refecho', 'loadgen'] as const) {
+    const missing = TOOLS.missing[tool];
+    if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
+  }
+  const servers: ServerSpec[] = [
+    tcpechoServer('event'),
+    plainServer,
+    tcpechoServer('fork'),
+    tcpechoServer('fork', ['--spare', '0'], 'no spares'),
+    tcpechoServer('cluster'),
+    tcpechoServer('cluster', ['--balance', 'shared'], 'shared'),
+    tcpechoServer('cluster', ['--workers', '1'], '1 worker'),
+  ];
+  if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
+  for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
+  if (values.only !== undefined) {
+    const wanted = new Set(values.only.split(',').map((name) => name.trim()));
+    const unknown = [...wanted].filter((name) => !servers.some((spec) => spec.name === name));
+    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${servers.map((spec) => spec.name).join(', ')})`);
+    // The plain server is the baseline of every ratio.
+    servers.splice(0, servers.length, ...servers.filter((spec) => spec === plainServer || wanted.has(spec.name)));
+  }
+
+  const started = Date.now();
+  const loadBefore = os.loadavg()[0] as number;
+  const loadgenOnly = values['loadgen-only'];
+  if (loadgenOnly) servers.splice(0, servers.length);
+  const samples = await compareServers(servers);
+  const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
+  let generators: string | undefined;
+  const { refecho, loadgen: loadgenBin } = TOOLS.path;
+  if (!values['no-loadgen'] && refecho !== undefined && loadgenBin !== undefined) {
+    try {
+      const run = { rounds: ROUNDS, duration: values.duration, warmup: values.warmup, log, failed: recordFailure };
+      const unpinned = await generatorRows({ refecho, loadgen: loadgenBin }, { ...run, pin: undefined });
+      const pinned = CAN_PIN ? await generatorRows({ refecho, loadgen: loadgenBin }, { ...run, pin: PIN }) : [];
+      generators = [...GENERATOR_HEADER, ...unpinned, ...pinned].join('\n');
+      if (pinned.length > 0) generators += '\n\nRows marked pinned: `refecho` on CPU 0 and each generator on CPU 1 (`taskset`), the same for both generators.';
+    } catch (err) {
+      generators = `The comparison with the C load generator failed: ${(err as Error).message}`;
+    }
+  }
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const missing = Object.values(TOOLS.missing);
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const text = [
+    '# tcpecho benchmark results',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:compare -- ${process.argv.slice(2).map(shellWord).join(' ')}\` (${ROUNDS} rounds, ${values.duration} s per run after ${values.warmup} s warm-up, servers alternated; medians; ${minutes} min in all).`,
+    `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end (what else ran on the machine).`,
+    setupLine(),
+    ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
+    ...(loadgenOnly
+      ? []
+      : [
+          '',
+          '## Servers; ratio = server / plain node',
+          '',
+          serverTable(servers, samples),
+          '',
+          'A process per connection (fork modes, socat, ncat) makes 10,000 idle connections 10,000 processes: those rows are n/a. ' +
+            'A ratio is n/a where the plain server\'s figure is 0 or below (idle RSS growth within a page).' +
+            (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
+          '',
+        ]),
+    ...(children ? ['## Fork mode children', '', children] : []),
+    ...(generators ? ['', '## The load generator against the C one (`loadgen`), both driving `refecho`', '', generators] : []),
+    ...(failures.length > 0 ? ['', '## Runs that failed (errors reported, or the generator died), left out of the medians', '', ...failures.map((line) => `- ${line}`)] : []),
+    '',
+  ].join('\n');
+  if (values.out !== undefined) {
+    writeFileSync(values.out, text);
+  } else {
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    log(`bench:compare: written to ${writeNewResultsFile(dir, 'compare', text)}`);
+  }
+  process.stdout.write(text);
+}
+
+await main();

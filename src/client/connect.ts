@@ -1,10 +1,11 @@
 import net from 'node:net';
 import { connectError, connectTimeoutError } from '../connect-errors.js';
 import { AbortError, UsageError } from '../errors.js';
-import { DEFAULT_PORT, checkInteger, checkPort, formatAddress } from '../options.js';
+import { checkInteger, checkPort, formatAddress } from '../options/values.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 
 export interface ConnectOptions {
-  /** @default 'localhost' */
+  /** @default '127.0.0.1' (the same default host as the CLI's client and bench) */
   host?: string;
   /** @default 7007 */
   port?: number;
@@ -38,7 +39,7 @@ export function connectEcho(options: ConnectOptions = {}): Promise<net.Socket> {
  * for its `'lookup'`). Internal: not exported from the package.
  */
 export async function connectEchoObserved(options: ConnectOptions, observe: (socket: net.Socket) => void): Promise<net.Socket> {
-  const host = options.host ?? 'localhost';
+  const host = options.host ?? DEFAULT_HOST;
   const port = checkPort(options.port ?? DEFAULT_PORT);
   const family = checkFamily(options.family, host);
   const timeoutMs = checkInteger(options.timeoutMs ?? CONNECT_TIMEOUT_MS, 'timeoutMs', 1, MAX_TIMEOUT_MS);

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AbortError, ConnectionError, EchoTimeoutError, systemCode } from '../errors.js';
-import { checkInteger } from '../options.js';
+import { checkInteger } from '../options/values.js';
 import { connectEcho, type ConnectOptions } from './connect.js';
 
 export interface EchoOptions {

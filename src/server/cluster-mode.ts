@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WorkerStartError } from '../errors.js';
-import { formatAddress } from '../options.js';
+import { formatAddress } from '../options/values.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
 import { IdleWaiters } from './idle-waiters.js';

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
 import type { EchoServerAddress } from './types.js';
-import { formatAddress } from '../options.js';
+import { formatAddress } from '../options/values.js';
 
 /** Binds and listens; rejects with a coded error (`EADDRINUSE`, `EACCES`, ...) naming the address. */
 export async function listenOn(server: net.Server, port: number, host: string | undefined, backlog: number): Promise<void> {

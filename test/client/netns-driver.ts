@@ -4,7 +4,7 @@
 // stdin, and prints on stdout, as JSON, what each run printed and which listener it reached.
 import net from 'node:net';
 import { once } from 'node:events';
-import { formatAddress } from '../../src/options.js';
+import { formatAddress } from '../../src/options/values.js';
 import { runCli } from '../helpers/cli.js';
 
 export interface CaseResult {

@@ -69,7 +69,7 @@ async function soak(mode: string): Promise<boolean> {
   mkdirSync(values.out, { recursive: true });
   const logPath = join(values.out, `soak-${mode}.log`);
   const logFd = openSync(logPath, 'w');
-  const server = spawn(process.execPath, [CLI, 'server', '-H', '127.0.0.1', '-p', '0', '-m', mode, '--workers', '2'], {
+  const server = spawn(process.execPath, [CLI, 'server', '-H', '127.0.0.1', '-p', '0', '-m', mode, ...(mode === 'cluster' ? ['--workers', '2'] : [])], {
     stdio: ['ignore', 'ignore', logFd],
   });
   closeSync(logFd);

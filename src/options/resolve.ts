@@ -12,7 +12,7 @@ export function nameOf(spec: OptionSpec, naming: Naming): string {
 }
 
 /** Rules between options, checked once every value is known. */
-const CROSS_CHECKS: Partial<Record<Command, (values: Values, given: Values, name: (key: string) => string) => void>> = {
+const CROSS_CHECKS: Partial<Record<Command, (values: Values, given: Values, name: (key: string) => string, naming: Naming) => void>> = {
   server(values, given, name) {
     if (values.mode === 'fork' && (values.spare as number) > (values.maxChildren as number)) {
       throw new UsageError(
@@ -21,8 +21,10 @@ const CROSS_CHECKS: Partial<Record<Command, (values: Values, given: Values, name
     }
     void given;
   },
-  bench(_values, given, name) {
-    if (given.durationMs !== undefined && given.messages !== undefined) {
+  bench(_values, given, name, naming) {
+    // The library takes both (`messages` wins, its documented meaning); on a command line both
+    // is a mistake worth saying.
+    if (naming === 'cli' && given.durationMs !== undefined && given.messages !== undefined) {
       throw new UsageError(`Give either \`${name('durationMs')}\` or \`${name('messages')}\`, not both`);
     }
   },
@@ -60,7 +62,7 @@ export function resolveOptions(command: Command, given: object, naming: Naming =
     const now = naming === 'cli' ? `\`--${modeSpec.flag} ${String(mode)}\`` : `\`${String(mode)}\``;
     throw new UsageError(`\`${nameOf(spec, naming)}\` applies to ${where} only, not ${now}`);
   }
-  CROSS_CHECKS[command]?.(values, input, name);
+  CROSS_CHECKS[command]?.(values, input, name, naming);
   return values;
 }
 

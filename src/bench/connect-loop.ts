@@ -83,14 +83,14 @@ export class ConnectLoop implements LoadWorker {
   }
 
   #cycle(): void {
-    const { host, port, where, size, pattern, timeoutMs, opening } = this.#ctx;
+    const { host, port, family, where, size, pattern, timeoutMs, opening } = this.#ctx;
     this.#cycleStart = performance.now();
     this.lastProgress = this.#cycleStart;
     this.#received = 0;
     this.#failed = false;
     this.#connected = false;
     this.#start = pattern.randomStart();
-    const socket = net.connect({ host, port, noDelay: true, allowHalfOpen: true });
+    const socket = net.connect({ host, port, ...(family === undefined ? {} : { family }), noDelay: true, allowHalfOpen: true });
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => this.#connectFailed(connectTimeoutError(where, timeoutMs)), timeoutMs).unref();
     socket.on('connect', () => {

@@ -1,4 +1,4 @@
-import type { TcpechoError } from '../errors.js';
+import { UsageError, type TcpechoError } from '../errors.js';
 import { resolveOptions } from '../options/resolve.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { checkPort, formatAddress } from '../options/values.js';
@@ -44,8 +44,14 @@ function checkOptions(options: BenchOptions) {
     // HOST and PORT are positionals on the command line: checked here, not in the table.
     host: options.host ?? DEFAULT_HOST,
     port: checkPort(options.port ?? DEFAULT_PORT),
+    family: checkFamily(options.family),
     messageLimit: o.messages,
   };
+}
+
+function checkFamily(family: number | undefined): 4 | 6 | undefined {
+  if (family === undefined || family === 4 || family === 6) return family;
+  throw new UsageError(`Expected \`family\` to be 4 or 6, got \`${String(family)}\``);
 }
 
 /** One thread's run: its result, its counters and histogram to merge with other threads'. */
@@ -58,7 +64,7 @@ export interface Shard {
 
 /** One thread's run. When no connection can be made it ends at once, with `noServer` set. */
 export async function runShard(options: BenchOptions): Promise<Shard> {
-  const { host, port, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit } = checkOptions(options);
+  const { host, port, family, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit } = checkOptions(options);
   const where = formatAddress(host, port);
   const stats = new Stats();
   // Ends the run early: the caller's signal, or no server.
@@ -75,6 +81,7 @@ export async function runShard(options: BenchOptions): Promise<Shard> {
   const ctx: LoadContext = {
     host,
     port,
+    family,
     where,
     timeoutMs,
     opening,

@@ -16,6 +16,8 @@ export interface BenchOptions {
   host?: string;
   /** @default 7007 */
   port?: number;
+  /** Look `host` up as an IPv4 (4) or IPv6 (6) address only, as `-4`/`-6` do. @default either */
+  family?: 4 | 6;
   /** @default 'pingpong' */
   mode?: BenchMode;
   /** Concurrent connections (connect mode: concurrent connect loops). @default 50 */

@@ -11,6 +11,8 @@ import type { WriteBatch } from '../write-batch.js';
 /** What every load connection shares: where to connect, what to send, where to count. */
 export interface LoadContext {
   host: string;
+  /** Only addresses of this family for `host`; any when undefined. */
+  family: 4 | 6 | undefined;
   port: number;
   /** formatAddress(host, port). */
   where: string;
@@ -71,6 +73,7 @@ export abstract class VerifiedConnection implements LoadWorker {
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.socket = net.connect({
       host: ctx.host,
+      ...(ctx.family === undefined ? {} : { family: ctx.family }),
       port: ctx.port,
       noDelay: true,
       allowHalfOpen: true,

@@ -24,7 +24,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   if (flags.help) return io.out(benchHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
   const target = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
-  parseFamily(flags.ipv4, flags.ipv6, target.host);
+  const family = parseFamily(flags.ipv4, flags.ipv6, target.host);
 
   const stop = new AbortController();
   void io.nextStopSignal().then(() => stop.abort());
@@ -33,6 +33,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   const result = await runBench({
     ...(options as BenchOptions),
     ...target,
+    ...(family === undefined ? {} : { family }),
     signal: stop.signal,
     ...(drawProgress ? { onProgress: (p) => process.stderr.write(formatProgress(p.elapsedS, p.messages, p.errors)) } : {}),
   });

@@ -324,3 +324,24 @@ test('CLI: bench usage errors exit 2', async () => {
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
   }
 });
+
+test('CLI: -6 with a lone port drives ::1; -4 with an IPv6 address is a usage error', async (t) => {
+  const server = await startTestServer(t, { host: '::1' });
+  let peers = new Set<string>();
+  server.on('connection', (info) => peers.add(info.remoteAddress));
+  const ok = await runCli(['bench', '-6', String(server.address.port), '-c', '2', '-n', '50', '--warmup', '0', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal((JSON.parse(ok.stdout.toString()) as BenchResult).target, `[::1]:${server.address.port}`);
+  assert.deepEqual([...peers], ['::1']);
+  peers = new Set();
+  const refused = await runCli(['bench', '-4', `[::1]:${server.address.port}`, '-n', '5']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^tcpecho: Expected an IPv4 address with `-4`, got `::1`/);
+});
+
+test('library: family 4 connects a name to its IPv4 address only; a bad family is a usage error', async (t) => {
+  const server = await startTestServer(t);
+  const result = await bench({ ...QUICK, host: 'localhost', family: 4, port: server.address.port, connections: 2, messages: 20 });
+  assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  await assert.rejects(runBench({ port: server.address.port, family: 5 as 4 }), { code: 'TCPECHO_ERR_USAGE' });
+});

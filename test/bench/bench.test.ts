@@ -37,7 +37,7 @@ async function faultyServer(t: TestContext, onConnection: (socket: net.Socket) =
     onConnection(socket);
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await within(once(server, 'listening'), 5000, 'server listening');
   t.after(() => {
     server.close();
   });

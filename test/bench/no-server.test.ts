@@ -28,7 +28,7 @@ async function bench(options: BenchOptions, ms: number): Promise<BenchResult> {
 /** A loopback port nobody listens on: bound, noted, closed. */
 async function closedPort(): Promise<number> {
   const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
+  await within(once(probe, 'listening'), 5000, 'probe listening');
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;

@@ -29,7 +29,7 @@ async function rawServer(t: TestContext, onConnection: (socket: net.Socket) => v
     onConnection(socket);
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await within(once(server, 'listening'), 5000, 'server listening');
   t.after(() => server.close());
   return (server.address() as net.AddressInfo).port;
 }
@@ -78,7 +78,7 @@ test('empty stdin: connects, half-closes, exits 0 with nothing on stdout', async
 test('connection refused: one line, exit 1', async () => {
   // A port nobody listens on: a just-closed one.
   const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
+  await within(once(probe, 'listening'), 5000, 'probe listening');
   const free = (probe.address() as net.AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   const result = await runCli(['client', '127.0.0.1', String(free)], { input: 'x' });

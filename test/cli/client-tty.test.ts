@@ -78,7 +78,7 @@ test('interactive: when the server closes, the client says so and exits', { skip
     socket.once('data', (chunk: Buffer) => socket.end(chunk));
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await within(once(server, 'listening'), 5000, 'server listening');
   t.after(() => server.close());
   const pty = clientOnPty(t, (server.address() as net.AddressInfo).port);
   await pty.shows('Connected to');

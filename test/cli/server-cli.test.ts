@@ -60,7 +60,7 @@ test('--help and --version on the tool and each subcommand', async () => {
 test('a port in use: one line naming EADDRINUSE, exit 1', async (t) => {
   const blocker = net.createServer();
   blocker.listen(0, '127.0.0.1');
-  await once(blocker, 'listening');
+  await within(once(blocker, 'listening'), 5000, 'blocker listening');
   t.after(() => blocker.close());
   const { port } = blocker.address() as net.AddressInfo;
   const result = await runCli(['server', '--host', '127.0.0.1', '--port', String(port)]);

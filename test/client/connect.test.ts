@@ -25,7 +25,7 @@ test('connectEcho works over IPv6 loopback', async (t) => {
 
 test('a refused connection rejects with TCPECHO_ERR_CONNECT, keeping the cause', async () => {
   const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
+  await within(once(probe, 'listening'), 5000, 'probe listening');
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   await assert.rejects(connectEcho({ host: '127.0.0.1', port }), (err: Error & { code: string }) => {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { formatAddress } from '../../src/options/values.js';
 import { runCli } from '../helpers/cli.js';
+import { within } from '../helpers/timeout.js';
 
 export interface CaseResult {
   args: string[];
@@ -27,7 +28,7 @@ for (const host of ['127.0.0.1', '::1']) {
       socket.pipe(socket);
     });
     server.listen(port, host);
-    await once(server, 'listening');
+    await within(once(server, 'listening'), 5000, 'server listening');
     servers.push(server);
   }
 }

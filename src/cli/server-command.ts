@@ -7,7 +7,7 @@ import { LogSink } from './log-sink.js';
 import { logConnections, logWarnings, stamp } from './server-log.js';
 import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
-import { parseTarget } from './address.js';
+import { parseFamily, parseTarget } from './address.js';
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
@@ -28,6 +28,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   // The option table has checked every value; its keys are EchoServerOptions'.
   const serverOptions = options as EchoServerOptions;
   if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
+  Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
 
   const server = await startEchoServer(serverOptions);
   const log = new LogSink(process.stderr, { stamp });
@@ -54,4 +55,16 @@ function listenTarget(target: string, given: Set<string>): Partial<EchoServerOpt
   if (!/:\d+$/.test(target)) throw new UsageError(`Expected \`PORT\` or \`HOST:PORT\`, got \`${target}\``);
   if (given.has('host')) throw new UsageError('Give the host either in the argument or with `--host`, not both');
   return parseTarget([target], { host: '*', port: DEFAULT_PORT });
+}
+
+/**
+ * nc's `-4` / `-6` for a listener: with no host, every interface of that family (`0.0.0.0`, or
+ * `::` refusing IPv4); with a host, it must be an address of that family (or a name).
+ */
+function familyTarget(flags: Record<string, boolean>, host: string, given: Set<string>): Partial<EchoServerOptions> {
+  const family = parseFamily(flags.ipv4, flags.ipv6, host === '*' ? '' : host);
+  if (family === undefined) return {};
+  if (family === 6) return host === '*' ? { host: '::', ipv6Only: true } : { ipv6Only: true };
+  if (given.has('ipv6Only')) throw new UsageError('Give `-4` or `--ipv6-only`, not both');
+  return host === '*' ? { host: '0.0.0.0' } : {};
 }

@@ -119,14 +119,24 @@ const server: OptionSpec[] = [
     help: "length of the kernel's accept queue (capped by net.core.somaxconn)",
   },
   {
+    flag: 'ipv6-only', key: 'ipv6Only', kind: 'flag', default: false, commands: ['server'],
+    help: 'with host `::` or `*`, IPv6 clients only (`-6` sets it)',
+  },
+  {
     flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
     help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
   },
 ];
 
-const connecting: OptionSpec[] = [
-  { flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv4 addresses only' },
-  { flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['client', 'bench'], help: 'IPv6 addresses only (the default host becomes ::1)' },
+const families: OptionSpec[] = [
+  {
+    flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
+    help: 'IPv4 only (server: every IPv4 interface, 0.0.0.0, when no host is given)',
+  },
+  {
+    flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
+    help: 'IPv6 only (server: `::` IPv6-only when no host is given; client and bench: the default host becomes ::1)',
+  },
 ];
 
 const client: OptionSpec[] = [
@@ -167,7 +177,7 @@ const bench: OptionSpec[] = [
 ];
 
 /** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [...server, ...connecting, ...client, ...bench, ...common];
+export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...bench, ...common];
 
 /** The options one subcommand takes, in help order. */
 export function optionsOf(command: Command): OptionSpec[] {

@@ -7,7 +7,7 @@ import { formatAddress } from '../options/values.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
 import { IdleWaiters } from './idle-waiters.js';
-import { listenOn, listeningAddress } from './listen.js';
+import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { closeListener, Shutdown } from './shutdown.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
@@ -16,9 +16,7 @@ import { WaitingClients } from './waiting-clients.js';
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
 export interface ClusterOptions {
-  port: number;
-  host: string | undefined;
-  backlog: number;
+  listen: ListenTarget;
   workers: number;
   balance: Balance;
   maxConnections: number;
@@ -119,7 +117,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
    */
   async start(): Promise<void> {
     try {
-      await listenOn(this.#server, this.#options.port, this.#options.host, this.#options.backlog);
+      await listenOn(this.#server, this.#options.listen);
       this.#server.on('error', (err) => this.emit('warning', err));
       await new Promise<void>((resolve, reject) => {
         this.#starting = { resolve, reject };

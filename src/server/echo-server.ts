@@ -3,7 +3,7 @@ import net from 'node:net';
 import { resolveOptions } from '../options/resolve.js';
 import { formatAddress } from '../options/values.js';
 import { ClusterEchoServer } from './cluster-mode.js';
-import { listenOn, listeningAddress } from './listen.js';
+import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
@@ -90,9 +90,9 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 
   /** @internal Listens, then starts fork mode's spares; on failure nothing is left running. */
-  async listen(port: number, host: string | undefined, backlog: number): Promise<void> {
+  async listen(target: ListenTarget): Promise<void> {
     try {
-      await listenOn(this.#server, port, host, backlog);
+      await listenOn(this.#server, target);
     } catch (err) {
       await this.destroy();
       throw err;
@@ -154,12 +154,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   // Every value checked against the option table, with its default: the same checks as the CLI's.
   const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
-  const host = o.host === '*' ? undefined : o.host;
+  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
   if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
-      port: o.port,
-      host,
-      backlog: o.backlog,
+      listen,
       workers: o.workers,
       balance: o.balance,
       maxConnections: o.maxConnections,
@@ -177,6 +175,6 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     idleTimeoutMs: o.idleTimeoutMs,
     maxConnections: o.maxConnections,
   });
-  await server.listen(o.port, host, o.backlog);
+  await server.listen(listen);
   return server;
 }

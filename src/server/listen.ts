@@ -4,7 +4,15 @@ import type { EchoServerAddress } from './types.js';
 import { formatAddress } from '../options/values.js';
 
 /** Binds and listens; rejects with a coded error (`EADDRINUSE`, `EACCES`, ...) naming the address. */
-export async function listenOn(server: net.Server, port: number, host: string | undefined, backlog: number): Promise<void> {
+/** Where and how to listen: `host` undefined is every interface; `ipv6Only` with `::` refuses IPv4. */
+export interface ListenTarget {
+  port: number;
+  host: string | undefined;
+  backlog: number;
+  ipv6Only: boolean;
+}
+
+export async function listenOn(server: net.Server, { port, host, backlog, ipv6Only }: ListenTarget): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
       server.off('listening', onListening);
@@ -16,7 +24,7 @@ export async function listenOn(server: net.Server, port: number, host: string | 
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(host === undefined ? { port, backlog } : { port, host, backlog });
+    server.listen(host === undefined ? { port, backlog, ipv6Only } : { port, host, backlog, ipv6Only });
   });
 }
 

@@ -47,6 +47,8 @@ export interface EchoServerOptions {
   drainTimeoutMs?: number;
   /** Length of the kernel's accept queue (capped by net.core.somaxconn). @default 4096 */
   backlog?: number;
+  /** With `host: '::'` (or `'*'`), IPv6 clients only: no IPv4 on the same socket. @default false */
+  ipv6Only?: boolean;
 }
 
 export interface EchoServerAddress {

@@ -203,3 +203,31 @@ test('a flag before the command is one line naming the command it needs', async 
   assert.equal(result.code, 2);
   assert.equal(result.stderr, 'tcpecho: Expected a command before `-p`: one of server, client, bench (as in `tcpecho server -p 9000`)\n');
 });
+
+/** Resolves true when a connection to host:port is accepted, false when it is refused. */
+async function accepts(host: string, port: number): Promise<boolean> {
+  const socket = net.connect({ host, port });
+  try {
+    await within(once(socket, 'connect'), 5000, `connect to ${host}:${port}`);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ECONNREFUSED') return false;
+    throw err;
+  } finally {
+    socket.destroy();
+  }
+}
+
+test('server -4 listens on every IPv4 interface only, -6 on IPv6 only (nc habits)', async (t) => {
+  const four = await spawnServer(t, ['--host', '*', '-4']);
+  assert.match(four.lines[0] as string, /listening on 0\.0\.0\.0:\d+ /);
+  assert.equal(await accepts('127.0.0.1', four.port), true);
+  assert.equal(await accepts('::1', four.port), false);
+  const six = await spawnServer(t, ['--host', '*', '-6']);
+  assert.match(six.lines[0] as string, /listening on \[::\]:\d+ /);
+  assert.equal(await accepts('::1', six.port), true);
+  assert.equal(await accepts('127.0.0.1', six.port), false);
+  const mixed = await runCli(['server', '-6', '-H', '127.0.0.1']);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /Expected an IPv6 address with `-6`, got `127\.0\.0\.1`/);
+});

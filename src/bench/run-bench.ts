@@ -129,12 +129,21 @@ export async function runShard(options: BenchOptions): Promise<Shard> {
     await unlessAborted(Promise.all(workers.map((w) => w.firstEcho())), stop.signal);
     await phase(warmupMs, stop.signal, gone, 100);
     stats.startWindow();
+    // A count that stops growing for timeoutMs will not be reached (with --rate, arrivals keep
+    // coming and failing against a server that went away): the window ends, the errors say why.
+    let counted = stats.messages;
+    let countedAt = performance.now();
+    const stalled = (): boolean => {
+      const now = performance.now();
+      if (stats.messages !== counted) [counted, countedAt] = [stats.messages, now];
+      return now - countedAt > timeoutMs;
+    };
     if (options.onProgress) {
       const report = options.onProgress;
       progress = setInterval(() => report({ elapsedS: stats.elapsedS(), messages: stats.messages, errors: stats.errorCount }), 1000);
     }
     if (messageLimit === undefined) await phase(durationMs, stop.signal, gone, 100);
-    else await phase(undefined, stop.signal, () => stats.messages >= messageLimit || gone(), 5);
+    else await phase(undefined, stop.signal, () => stats.messages >= messageLimit || gone() || stalled(), 5);
     stats.endWindow();
     interrupted = options.signal?.aborted === true;
     clearInterval(progress);

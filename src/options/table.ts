@@ -158,7 +158,7 @@ const bench: OptionSpec[] = [
   },
   { flag: 'size', short: 's', key: 'size', kind: 'size', arg: 'SIZE', min: 1, max: 64 * 2 ** 20, default: 1024, defaultText: '1KiB', commands: ['bench'], help: 'bytes per message: 64, 1k, 64KiB, 1MiB' },
   { flag: 'duration', short: 'd', key: 'durationMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['bench'], help: 'measured time' },
-  { flag: 'messages', short: 'n', key: 'messages', kind: 'integer', arg: 'N', min: 1, max: Number.MAX_SAFE_INTEGER, commands: ['bench'], help: 'stop after N messages instead of after --duration' },
+  { flag: 'messages', short: 'n', key: 'messages', kind: 'integer', arg: 'N', min: 1, max: Number.MAX_SAFE_INTEGER, commands: ['bench'], help: 'stop after N messages instead of after --duration (or once none has come for --timeout)' },
   { flag: 'warmup', key: 'warmupMs', kind: 'seconds', arg: 'SECS', min: 0, max: 3_600_000, default: 1000, commands: ['bench'], help: 'run this long before counting' },
   { flag: 'pipeline', key: 'pipeline', kind: 'integer', arg: 'N', min: 1, max: 10_000, default: 1, commands: ['bench'], modes: ['pingpong'], help: 'messages in flight per connection' },
   {

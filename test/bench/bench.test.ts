@@ -345,3 +345,15 @@ test('library: family 4 connects a name to its IPv4 address only; a bad family i
   assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
   await assert.rejects(runBench({ port: server.address.port, family: 5 as 4 }), { code: 'TCPECHO_ERR_USAGE' });
 });
+
+test('with a message count and --rate, a server that goes away ends the run once no message has come for timeoutMs', async (t) => {
+  const server = await startTestServer(t);
+  let arrived = 0;
+  server.on('connection', () => arrived++);
+  const run = bench({ ...QUICK, port: server.address.port, mode: 'connect', rate: 50, messages: 1_000_000, timeoutMs: 500 }, 15_000);
+  await until(() => arrived >= 5, 5000, 'the first arrivals');
+  await within(server.destroy(), 5000, 'server destroyed');
+  const result = await run;
+  assert.ok(result.messages < 1_000_000);
+  assert.ok(result.errors.connect > 0, JSON.stringify(result.errors));
+});

@@ -102,10 +102,11 @@ test('cluster mode: with no worker ready, waiting clients are bounded by maxConn
   await within(closedByPeer(extra), 5000, 'the third closed at once');
   assert.equal(rejects[0]?.reason, 'max-connections');
 
+  const quitterPort = quitter.localPort;
   quitter.end();
   await until(() => disconnects.length === 1, 10_000, 'the quitter dropped');
   assert.equal(disconnects[0]?.reason, 'gone');
-  assert.equal(disconnects[0]?.remotePort, quitter.localPort);
+  assert.equal(disconnects[0]?.remotePort, quitterPort);
   assert.equal(server.connections, 1);
 
   // Workers start again: the one still waiting is served.

@@ -131,11 +131,11 @@ const server: OptionSpec[] = [
 const families: OptionSpec[] = [
   {
     flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
-    help: 'IPv4 only (server: every IPv4 interface, 0.0.0.0, when no host is given)',
+    help: 'IPv4 only; the default host is 127.0.0.1 (server: 0.0.0.0)',
   },
   {
     flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
-    help: 'IPv6 only (server: `::` IPv6-only when no host is given; client and bench: the default host becomes ::1)',
+    help: 'IPv6 only; the default host is ::1 (server: `::`, refusing IPv4)',
   },
 ];
 

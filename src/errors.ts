@@ -97,6 +97,13 @@ export class EchoMismatchError extends TcpechoError {
   }
 }
 
+/** More came back than `collectEcho`'s `maxBytes`: not an echo of what was sent, and unbounded. */
+export class EchoTooLongError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_ECHO_TOO_LONG', message, options);
+  }
+}
+
 /** The echo did not complete within the deadline. */
 export class EchoTimeoutError extends TcpechoError {
   constructor(message: string, options?: ErrorOptions) {

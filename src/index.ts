@@ -22,6 +22,7 @@ export {
   ShortEchoError,
   EchoMismatchError,
   EchoTimeoutError,
+  EchoTooLongError,
   AbortError,
   WorkerStartError,
 } from './errors.js';

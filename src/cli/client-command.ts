@@ -48,7 +48,9 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   verbose(`Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
 
   if (process.stdin.isTTY) {
-    io.log(`Connected to ${formatAddress(host, port)}. Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
+    // With -v the connection has been named already, with both ends.
+    const connected = flags.verbose === true ? '' : `Connected to ${formatAddress(host, port)}. `;
+    io.log(`${connected}Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
     const stop = new AbortController();
     void io.nextStopSignal().then(() => stop.abort());
     await interactive(socket, { input: process.stdin, output: process.stdout, log: io.log, signal: stop.signal });

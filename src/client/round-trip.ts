@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AbortError, ConnectionError, EchoTimeoutError, systemCode } from '../errors.js';
+import { AbortError, ConnectionError, EchoTimeoutError, EchoTooLongError, systemCode } from '../errors.js';
 import { checkInteger } from '../options/values.js';
 import { connectEcho, type ConnectOptions } from './connect.js';
 
@@ -9,6 +9,11 @@ export interface EchoOptions {
   timeoutMs?: number;
   /** Aborting it gives up: rejects with `TCPECHO_ERR_ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * The most bytes kept: past it the peer is not echoing (it sends more than it was sent), and the
+   * socket is destroyed with `TCPECHO_ERR_ECHO_TOO_LONG`. @default data.length + 1 MiB
+   */
+  maxBytes?: number;
 }
 
 export interface RoundTripOptions extends ConnectOptions {
@@ -21,6 +26,8 @@ export interface RoundTripOptions extends ConnectOptions {
 
 const ECHO_TIMEOUT_MS = 30_000;
 const MAX_TIMEOUT_MS = 86_400_000;
+/** What collectEcho keeps past the bytes it sent, by default: room for a peer that adds a little. */
+const SLACK_BYTES = 1024 * 1024;
 
 /**
  * Sends `data` over a new connection, half-closes, and resolves with everything the server sent
@@ -51,6 +58,7 @@ export function collectEcho(socket: net.Socket, data: Uint8Array, options: EchoO
   return new Promise((resolve, reject) => {
     const timeoutMs = checkInteger(options.timeoutMs ?? ECHO_TIMEOUT_MS, 'timeoutMs', 1, MAX_TIMEOUT_MS);
     const { signal } = options;
+    const maxBytes = checkInteger(options.maxBytes ?? data.length + SLACK_BYTES, 'maxBytes', 0, Number.MAX_SAFE_INTEGER);
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
@@ -67,8 +75,13 @@ export function collectEcho(socket: net.Socket, data: Uint8Array, options: EchoO
     }
 
     function socketOnData(chunk: Buffer): void {
-      chunks.push(chunk);
       received += chunk.length;
+      if (received > maxBytes) {
+        settle(new EchoTooLongError(`The peer sent more than ${maxBytes} bytes back for ${data.length} sent`));
+        socket.destroy();
+        return;
+      }
+      chunks.push(chunk);
     }
 
     function socketOnEnd(): void {

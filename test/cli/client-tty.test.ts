@@ -93,6 +93,8 @@ test('interactive with -v and a lone port: status lines, and the byte counts at 
   const port = server.address.port;
   const pty = clientOnPty(t, port, ['-v', String(port)]);
   await pty.shows(`Connected to 127.0.0.1:${port} from 127.0.0.1:`);
+  await pty.shows('Type a line and press Enter');
+  assert.equal(pty.screen.split('Connected to').length - 1, 1, 'one line names the connection');
   await pty.shows('Type a line');
   pty.type('abc\n');
   await pty.shows('abc', 2);

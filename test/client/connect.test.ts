@@ -141,3 +141,25 @@ test('timeoutMs out of range is a usage error', async () => {
   const socket = new net.Socket();
   await assert.rejects(collectEcho(socket, Buffer.from('x'), { timeoutMs: -1 }), { code: 'TCPECHO_ERR_USAGE' });
 });
+
+test('collectEcho: a peer that sends far more than it was sent is cut off at maxBytes (TCPECHO_ERR_ECHO_TOO_LONG)', async (t) => {
+  // Not an echo: it answers every connection with an endless stream.
+  const flood = Buffer.alloc(64 * 1024, 0x41);
+  const port = await listenOnLoopback(t, net.createServer((socket) => {
+    socket.on('error', () => {});
+    const pump = (): void => {
+      while (!socket.destroyed && socket.write(flood));
+    };
+    socket.on('drain', pump);
+    pump();
+  }));
+  const socket = await connectEcho({ host: '127.0.0.1', port });
+  t.after(() => socket.destroy());
+  socket.on('error', () => {});
+  await assert.rejects(within(collectEcho(socket, Buffer.from('hello')), 10_000, 'collectEcho of a flood'), { code: 'TCPECHO_ERR_ECHO_TOO_LONG' });
+  assert.equal(socket.destroyed, true);
+  const second = await connectEcho({ host: '127.0.0.1', port });
+  t.after(() => second.destroy());
+  second.on('error', () => {});
+  await assert.rejects(within(collectEcho(second, Buffer.from('hello'), { maxBytes: 5 }), 10_000, 'collectEcho maxBytes 5'), { code: 'TCPECHO_ERR_ECHO_TOO_LONG' });
+});

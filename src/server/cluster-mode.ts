@@ -9,7 +9,7 @@ import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from '
 import { IdleWaiters } from './idle-waiters.js';
 import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
-import { closeListener, Shutdown } from './shutdown.js';
+import { closeListener, holdingLoop, Shutdown } from './shutdown.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
 import { WaitingClients } from './waiting-clients.js';
 
@@ -155,7 +155,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     let deadline: NodeJS.Timeout | undefined;
     // Past the deadline and a grace period, or when forced, a worker that has not exited is killed.
     const late = new Promise<void>((resolve) => (deadline = setTimeout(resolve, drainTimeoutMs + KILL_GRACE_MS).unref()));
-    const exited = this.#allExited.wait(this.#processes.size === 0);
+    const exited = holdingLoop(this.#allExited.wait(this.#processes.size === 0));
     await Promise.race([exited, forced, late]);
     clearTimeout(deadline);
     for (const child of this.#processes) child.kill('SIGKILL');

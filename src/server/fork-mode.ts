@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { isChildMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
 import { IdleWaiters } from './idle-waiters.js';
+import { holdingLoop } from './shutdown.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WaitingClients } from './waiting-clients.js';
 
@@ -151,7 +152,7 @@ export class ForkDispatcher implements Dispatcher {
   }
 
   exited(): Promise<void> {
-    return this.#allExited.wait(this.#processes.size === 0);
+    return holdingLoop(this.#allExited.wait(this.#processes.size === 0));
   }
 
   /** A client that left while it waited: it never had a child, and has nothing to echo. */

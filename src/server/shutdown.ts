@@ -34,3 +34,18 @@ export function closeListener(server: net.Server): Promise<void> {
   server.close();
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * `promise`, with the event loop held alive until it settles. Waiting for child processes to be
+ * fully gone needs it: between a child's exit and its IPC channel's close, Node can hold no ref'd
+ * handle for it, and a caller awaiting `destroy()` at the top level of a module then sees the loop
+ * end under it (exit code 13, an unsettled top-level await; seen in about one run in twelve).
+ */
+export async function holdingLoop<T>(promise: Promise<T>): Promise<T> {
+  const hold = setInterval(() => {}, 1000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(hold);
+  }
+}

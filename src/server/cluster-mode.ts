@@ -6,10 +6,10 @@ import { WorkerStartError } from '../errors.js';
 import { formatAddress } from '../options/values.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
-import { IdleWaiters } from './idle-waiters.js';
 import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
-import { closeListener, holdingLoop, Shutdown } from './shutdown.js';
+import { closeListener, Shutdown } from './shutdown.js';
+import { LiveProcesses } from './live-processes.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
 import { WaitingClients } from './waiting-clients.js';
 
@@ -60,9 +60,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   readonly #workers: Array<Worker | undefined>;
   readonly #waiting = new WaitingClients<Waiting>((client) => this.#waitingOnGone(client));
   readonly #crashes = new RestartBackoff({ windowMs: CRASH_WINDOW_MS });
-  /** Every worker process not yet fully gone (exited, its IPC channel closed). */
-  readonly #processes = new Set<ChildProcess>();
-  readonly #allExited = new IdleWaiters();
+  readonly #processes = new LiveProcesses();
   /** Restarts waiting out their backoff. */
   readonly #restarts = new Set<NodeJS.Timeout>();
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
@@ -155,7 +153,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     let deadline: NodeJS.Timeout | undefined;
     // Past the deadline and a grace period, or when forced, a worker that has not exited is killed.
     const late = new Promise<void>((resolve) => (deadline = setTimeout(resolve, drainTimeoutMs + KILL_GRACE_MS).unref()));
-    const exited = holdingLoop(this.#allExited.wait(this.#processes.size === 0));
+    const exited = this.#processes.allGone();
     await Promise.race([exited, forced, late]);
     clearTimeout(deadline);
     for (const child of this.#processes) child.kill('SIGKILL');
@@ -171,21 +169,15 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     const worker: Worker = { index, child, ready: false, open: new Map() };
     this.#workers[index] = worker;
     this.#processes.add(child);
-    // 'close': exited and its IPC channel closed, so nothing of it keeps this process's loop alive.
-    child.once('close', () => this.#processOnGone(child));
     child.on('error', (err) => {
       if (child.pid === undefined) {
         this.emit('warning', new Error(`cannot start worker ${index}: ${err.message}`, { cause: err }));
-        this.#processOnGone(child);
+        this.#processes.gone(child);
         this.#workerOnExit(worker, null, null);
       }
     });
     child.on('message', (message) => this.#workerOnMessage(worker, message));
     child.once('exit', (code, signal) => this.#workerOnExit(worker, code, signal));
-  }
-
-  #processOnGone(child: ChildProcess): void {
-    if (this.#processes.delete(child) && this.#processes.size === 0) this.#allExited.wake();
   }
 
   #workerOnMessage(worker: Worker, message: unknown): void {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { isChildMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
 import { IdleWaiters } from './idle-waiters.js';
-import { holdingLoop } from './shutdown.js';
+import { LiveProcesses } from './live-processes.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WaitingClients } from './waiting-clients.js';
 
@@ -72,9 +72,7 @@ export class ForkDispatcher implements Dispatcher {
   readonly #slots = new Set<Slot>();
   readonly #waiting = new WaitingClients<Client>((client) => this.#waitingOnGone(client));
   readonly #idle = new IdleWaiters();
-  /** Every child process not yet fully gone (exited, its IPC channel closed). */
-  readonly #processes = new Set<ChildProcess>();
-  readonly #allExited = new IdleWaiters();
+  readonly #processes = new LiveProcesses();
   #stopping = false;
   /** Children in a row that died before they were ready: a crash loop backs off. */
   readonly #startFailures = new RestartBackoff();
@@ -152,7 +150,7 @@ export class ForkDispatcher implements Dispatcher {
   }
 
   exited(): Promise<void> {
-    return holdingLoop(this.#allExited.wait(this.#processes.size === 0));
+    return this.#processes.allGone();
   }
 
   /** A client that left while it waited: it never had a child, and has nothing to echo. */
@@ -210,13 +208,11 @@ export class ForkDispatcher implements Dispatcher {
     const slot: Slot = { child, ready: false, client: undefined, assignedAt: 0, handedOff: false, reported: false };
     this.#slots.add(slot);
     this.#processes.add(child);
-    // 'close': exited and its IPC channel closed, so nothing of it keeps this process's loop alive.
-    child.once('close', () => this.#processOnGone(child));
     child.on('error', (err) => {
       // A child that could not be started at all (EMFILE, EAGAIN, ENOMEM) never emits 'exit'.
       if (child.pid === undefined && this.#slots.has(slot)) {
         this.#hooks.warning(new Error(`cannot start a child process: ${err.message}`, { cause: err }));
-        this.#processOnGone(child);
+        this.#processes.gone(child);
         this.#childOnExit(slot, null, null);
       }
     });
@@ -312,9 +308,6 @@ export class ForkDispatcher implements Dispatcher {
     if (this.active === 0) this.#idle.wake();
   }
 
-  #processOnGone(child: ChildProcess): void {
-    if (this.#processes.delete(child) && this.#processes.size === 0) this.#allExited.wake();
-  }
 }
 
 function ignoreError(): void {}

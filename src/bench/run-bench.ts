@@ -1,7 +1,7 @@
-import { UsageError, type TcpechoError } from '../errors.js';
+import type { TcpechoError } from '../errors.js';
 import { resolveOptions } from '../options/resolve.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
-import { checkPort, formatAddress } from '../options/values.js';
+import { checkFamily, checkPort, formatAddress } from '../options/values.js';
 import { WriteBatch } from '../write-batch.js';
 import { Arrivals, ConnectLoop } from './connect-loop.js';
 import type { LoadWorker } from './load-worker.js';
@@ -44,14 +44,9 @@ function checkOptions(options: BenchOptions) {
     // HOST and PORT are positionals on the command line: checked here, not in the table.
     host: options.host ?? DEFAULT_HOST,
     port: checkPort(options.port ?? DEFAULT_PORT),
-    family: checkFamily(options.family),
+    family: checkFamily(options.family, options.host ?? DEFAULT_HOST),
     messageLimit: o.messages,
   };
-}
-
-function checkFamily(family: number | undefined): 4 | 6 | undefined {
-  if (family === undefined || family === 4 || family === 6) return family;
-  throw new UsageError(`Expected \`family\` to be 4 or 6, got \`${String(family)}\``);
 }
 
 /** One thread's run: its result, its counters and histogram to merge with other threads'. */

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { connectError, connectTimeoutError } from '../connect-errors.js';
-import { AbortError, UsageError } from '../errors.js';
-import { checkInteger, checkPort, formatAddress } from '../options/values.js';
+import { AbortError } from '../errors.js';
+import { checkFamily, checkInteger, checkPort, formatAddress } from '../options/values.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 
 export interface ConnectOptions {
@@ -89,15 +89,4 @@ export async function connectEchoObserved(options: ConnectOptions, observe: (soc
     socket.once('error', socketOnConnectError);
     signal?.addEventListener('abort', signalOnAbort, { once: true });
   });
-}
-
-/** The family, checked; an IP literal of the other version is a mistake, not a lookup to fail. */
-function checkFamily(family: number | undefined, host: string): 4 | 6 | undefined {
-  if (family === undefined) return undefined;
-  if (family !== 4 && family !== 6) throw new UsageError(`Expected \`family\` to be 4 or 6, got \`${String(family)}\``);
-  const literal = net.isIP(host);
-  if (literal !== 0 && literal !== family) {
-    throw new UsageError(`Expected \`host\` to be an IPv${family} address with \`family: ${family}\`, got \`${host}\``);
-  }
-  return family;
 }

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { UsageError } from '../errors.js';
 
 /**
@@ -34,4 +35,15 @@ export function formatAddress(host: string, port: number): string {
   // Only IPv6 literals contain a colon (host names and IPv4 never do); cheaper than net.isIPv6's
   // regular expression on every log line.
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The family, checked; an IP literal of the other version is a mistake, not a lookup to fail. */
+export function checkFamily(family: number | undefined, host: string): 4 | 6 | undefined {
+  if (family === undefined) return undefined;
+  if (family !== 4 && family !== 6) throw new UsageError(`Expected \`family\` to be 4 or 6, got \`${String(family)}\``);
+  const literal = net.isIP(host);
+  if (literal !== 0 && literal !== family) {
+    throw new UsageError(`Expected \`host\` to be an IPv${family} address with \`family: ${family}\`, got \`${host}\``);
+  }
+  return family;
 }

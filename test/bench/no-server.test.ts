@@ -3,14 +3,13 @@
 // server to measure: it rejects at once, in the words of the client, instead of counting connect
 // errors for its whole duration (or, with a message count, forever).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { runBench, type BenchOptions, type BenchResult } from '../../src/bench/index.js';
 import { TcpechoError } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
-import { stuckPort } from '../helpers/stuck-server.js';
+import { stoppedListener, stuckPort } from '../helpers/stuck-server.js';
 import { within } from '../helpers/timeout.js';
 
 const QUICK: BenchOptions = { host: '127.0.0.1', warmupMs: 0, durationMs: 500, timeoutMs: 500, connections: 3, size: 512 };
@@ -70,22 +69,6 @@ for (const { name, options } of SHAPES) {
     const run = bench({ ...QUICK, ...options, port, durationMs: 60_000 }, 5000);
     await assertRejects(run, 'TCPECHO_ERR_CONNECT_TIMEOUT', `No connection to 127.0.0.1:${port} within 500 ms`);
   });
-}
-
-/**
- * A listener with a backlog of 1 in a stopped process: the kernel completes the first two
- * connections into its accept queue, then drops every further SYN. Killed when the test ends.
- */
-async function stoppedListener(t: TestContext): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    ['-e', "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>console.log(s.address().port))"],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  t.after(() => child.kill('SIGKILL'));
-  const [line] = (await within(once(child.stdout, 'data'), 5000, 'stopped listener port')) as [Buffer];
-  child.kill('SIGSTOP');
-  return Number(line.toString().trim());
 }
 
 test('a connect that does not complete within timeoutMs is counted as a connect error, once connections have been made', async (t) => {

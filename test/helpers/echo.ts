@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
@@ -102,4 +104,13 @@ export async function servedClients(t: TestContext, port: number, count: number,
     await within(readExactly(socket, Buffer.byteLength(greeting)), 10_000, 'first echo');
   }
   return sockets;
+}
+
+/** `rounds` small messages, each sent once the last one's echo is back, each echo checked. */
+export async function pingPong(client: net.Socket, rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    const message = randomBytes(100);
+    client.write(message);
+    assert.ok((await within(readExactly(client, message.length), 5000, `echo ${i}`)).equals(message));
+  }
 }

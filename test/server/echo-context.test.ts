@@ -8,9 +8,9 @@ import { test, type TestContext } from 'node:test';
 import { echoConnection } from '../../src/server/echo-connection.js';
 import { EchoContext } from '../../src/server/echo-context.js';
 import { EventDispatcher } from '../../src/server/event-mode.js';
-import { connectTo, endWithEcho, readExactly } from '../helpers/echo.js';
+import { connectTo, endWithEcho, pingPong } from '../helpers/echo.js';
 import { listenOnLoopback } from '../helpers/server.js';
-import { until, within } from '../helpers/timeout.js';
+import { until } from '../helpers/timeout.js';
 
 /** A loopback echo serving its connections with `context`; its port and how many it has open. */
 async function echoWith(t: TestContext, context: EchoContext): Promise<{ port: number; open: () => number }> {
@@ -30,14 +30,6 @@ async function client(t: TestContext, port: number): Promise<net.Socket> {
   const socket = await connectTo(port);
   t.after(() => socket.destroy());
   return socket;
-}
-
-async function pingPong(socket: net.Socket, rounds: number): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    const message = randomBytes(100);
-    socket.write(message);
-    assert.ok((await within(readExactly(socket, message.length), 5000, `echo ${i}`)).equals(message));
-  }
 }
 
 test('two contexts in one process keep separate counts: one server\'s connections do not make the other hold its echoes', async (t) => {

@@ -3,23 +3,13 @@
 // connection the hold gains nothing and costs CPU on every message (fork children always have
 // one). Either way every byte comes back, in order.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
 import { echoConnection } from '../../src/server/echo-connection.js';
 import { EchoContext } from '../../src/server/echo-context.js';
-import { connectTo, readExactly } from '../helpers/echo.js';
+import { connectTo, pingPong } from '../helpers/echo.js';
 import { listenOnLoopback } from '../helpers/server.js';
-import { until, within } from '../helpers/timeout.js';
-
-/** `rounds` small messages, each sent once the last one's echo is back, each echo checked. */
-async function pingPong(client: net.Socket, rounds: number): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    const message = randomBytes(100);
-    client.write(message);
-    assert.ok((await within(readExactly(client, message.length), 5000, `echo ${i}`)).equals(message));
-  }
-}
+import { until } from '../helpers/timeout.js';
 
 test('echoes are held for the turn only while another connection is open; every echo is exact', async (t) => {
   let open = 0;

@@ -2,12 +2,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { nameOf, rangeText, resolveOptions, type Values } from './resolve.js';
 import { optionsOf, type Command, type OptionSpec, type OptionValue } from './table.js';
+import { parseCidr } from './values.js';
 
 export interface CommandLine {
   /** Library options, checked, in the library's units, defaults filled (the CLI's where it has its own). */
   options: Values;
   /** Command-line-only flags (`help`, `quiet`, `json`, ...): true when given. */
   flags: Record<string, boolean>;
+  /** Command-line-only options with a value (`--tls-cert FILE`), checked, by key; absent when not given. */
+  cliValues: Record<string, string>;
   positionals: string[];
   /** The library keys given on the command line (not defaults). */
   given: Set<string>;
@@ -24,9 +27,9 @@ export function parseCommandLine(command: Command, args: string[], maxPositional
   const normalized = normalize(args, specs);
   const config: NonNullable<ParseArgsConfig['options']> = {};
   for (const spec of specs) {
-    config[spec.flag] = spec.short === undefined
-      ? { type: spec.kind === 'flag' ? 'boolean' : 'string' }
-      : { type: spec.kind === 'flag' ? 'boolean' : 'string', short: spec.short };
+    const type = spec.kind === 'flag' ? 'boolean' : 'string';
+    const multiple = spec.repeatable === true;
+    config[spec.flag] = spec.short === undefined ? { type, multiple } : { type, multiple, short: spec.short };
   }
   let parsed;
   try {
@@ -40,20 +43,27 @@ export function parseCommandLine(command: Command, args: string[], maxPositional
   }
   const given: Values = {};
   const flags: Record<string, boolean> = {};
-  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  const cliValues: Record<string, string> = {};
+  const raw = parsed.values as Record<string, string | boolean | string[] | undefined>;
   for (const spec of specs) {
     const value = raw[spec.flag];
-    if (spec.cliOnly === true) {
+    if (spec.cliOnly === true && spec.kind === 'flag') {
       flags[spec.key] = value === true;
-    } else if (value !== undefined) {
+    } else if (value === undefined) {
+      continue;
+    } else if (spec.cliOnly === true) {
+      cliValues[spec.key] = fromText(spec, value as string) as string;
+    } else if (Array.isArray(value)) {
+      given[spec.key] = value.map((one) => fromText(spec, one) as string);
+    } else {
       given[spec.key] = fromText(spec, value);
     }
   }
-  if (flags.help === true || flags.version === true) return { options: {}, flags, positionals: parsed.positionals, given: new Set() };
+  if (flags.help === true || flags.version === true) return { options: {}, flags, cliValues, positionals: parsed.positionals, given: new Set() };
   const withCliDefaults: Values = {};
   for (const spec of specs) if (spec.cliDefault !== undefined) withCliDefaults[spec.key] = spec.cliDefault;
   const options = resolveOptions(command, { ...withCliDefaults, ...given }, 'cli');
-  return { options, flags, positionals: parsed.positionals, given: new Set(Object.keys(given)) };
+  return { options, flags, cliValues, positionals: parsed.positionals, given: new Set(Object.keys(given)) };
 }
 
 /**
@@ -126,7 +136,8 @@ function fromText(spec: OptionSpec, value: string | boolean): OptionValue {
   const fail = (): never => {
     const expected = spec.kind === 'choice'
       ? `one of ${(spec.choices ?? []).map((c) => `\`${c}\``).join(', ')}`
-      : spec.kind === 'text' ? 'a non-empty value' : rangeText(spec, 'cli');
+      : spec.kind === 'text' ? 'a non-empty value'
+        : spec.kind === 'octal' ? 'permissions in octal, like 0660' : rangeText(spec, 'cli');
     throw new UsageError(`Expected \`${name}\` to be ${expected}, got \`${value}\``);
   };
   switch (spec.kind) {
@@ -143,6 +154,12 @@ function fromText(spec: OptionSpec, value: string | boolean): OptionValue {
       return /^\d{1,12}(\.\d{1,9})?$/.test(value) ? inRange(spec, Math.round(Number(value) * 1000), fail) : fail();
     case 'size':
       return inRange(spec, sizeInBytes(value) ?? fail(), fail);
+    case 'cidr':
+      // Its own message, naming what is wrong with the value.
+      parseCidr(value, name);
+      return value;
+    case 'octal':
+      return /^0?[0-7]{3,4}$/.test(value) ? inRange(spec, Number.parseInt(value, 8), fail) : fail();
     case 'flag':
       return fail();
   }

@@ -25,7 +25,7 @@ export function optionsMarkdown(command: Command): string {
   const rows = ['| flag | library option | default | meaning |', '|---|---|---|---|'];
   for (const spec of optionsOf(command)) {
     if (spec.flag === 'help' || spec.flag === 'version') continue;
-    const library = spec.cliOnly === true ? '–' : `\`${spec.key}\``;
+    const library = spec.libraryText ?? (spec.cliOnly === true ? '–' : `\`${spec.key}\``);
     rows.push(`| \`${flagText(spec).trim()}\` | ${library} | ${defaultText(spec, true) ?? '–'} | ${spec.help}${modesText(spec) === '' ? '' : ` (${modesText(spec)})`} |`);
   }
   rows.push('| `-h, --help`, `-V, --version` | – | | help, version |');

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { optionsOf, type Command, type OptionSpec, type OptionValue } from './table.js';
+import { parseCidr } from './values.js';
 
 /**
  * How an option is named in a message: the library's key (`maxConnections`) for a caller of the
@@ -85,6 +86,15 @@ export function checkValue(spec: OptionSpec, value: unknown, naming: Naming): Op
       if (typeof value === 'string' && choices.includes(value)) return value;
       throw new UsageError(`Expected \`${name}\` to be one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${String(value)}\``);
     }
+    case 'cidr': {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || list.some((one) => typeof one !== 'string')) {
+        throw new UsageError(`Expected \`${name}\` to be an array of addresses or networks (\`127.0.0.0/8\`), got \`${String(value)}\``);
+      }
+      for (const one of list as string[]) parseCidr(one, name);
+      return list as string[];
+    }
+    case 'octal':
     case 'port':
     case 'integer':
     case 'size':

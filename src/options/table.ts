@@ -17,11 +17,13 @@ export type Command = (typeof COMMANDS)[number];
  * - `size`: bytes, with binary units on the command line (`64`, `1k`, `64KiB`, `1MiB`);
  * - `choice`: one of `choices`;
  * - `text`: any non-empty string;
- * - `flag`: present or not (library: a boolean).
+ * - `flag`: present or not (library: a boolean);
+ * - `cidr`: an address or a network, IPv4 or IPv6 (`127.0.0.0/8`, `::1`); always `repeatable`;
+ * - `octal`: file permissions in octal (`0660`); the library takes the number (`0o660`).
  */
-export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag';
+export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag' | 'cidr' | 'octal';
 
-export type OptionValue = number | string | boolean;
+export type OptionValue = number | string | boolean | string[];
 
 export interface OptionSpec {
   /** The long flag, without its dashes: `max-connections`. */
@@ -53,6 +55,13 @@ export interface OptionSpec {
   readonly modes?: readonly string[];
   /** Not a library option: only the command line has it. */
   readonly cliOnly?: boolean;
+  /**
+   * How the README names the library's counterpart of a command-line-only option whose library
+   * form differs (`--tls-cert FILE` is `tls.cert`, the PEM text).
+   */
+  readonly libraryText?: string;
+  /** May be given more than once; the library takes an array. */
+  readonly repeatable?: boolean;
   /** One sentence or two for `--help` and the README. */
   readonly help: string;
 }
@@ -60,6 +69,8 @@ export interface OptionSpec {
 export const SERVER_MODES = ['event', 'fork', 'cluster'] as const;
 export const BALANCES = ['rr', 'shared'] as const;
 export const BENCH_MODES = ['pingpong', 'stream', 'connect'] as const;
+export const TLS_CLIENT_CERTS = ['require', 'request'] as const;
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 
 const DAY_MS = 86_400_000;
 
@@ -123,6 +134,43 @@ const server: OptionSpec[] = [
     help: 'with host `::` or `*`, IPv6 clients only (`-6` sets it)',
   },
   {
+    flag: 'unix', key: 'unix', kind: 'text', arg: 'PATH', commands: ['server', 'client', 'bench'],
+    help: 'a Unix domain socket instead of TCP (`@NAME`: a Linux abstract name); server: a stale socket file is replaced, any other file left alone',
+  },
+  {
+    flag: 'unix-mode', key: 'unixMode', kind: 'octal', arg: 'MODE', min: 0, max: 0o7777, commands: ['server'],
+    help: "permissions of the server's socket file, in octal (`0660`); default: as the umask leaves them",
+  },
+  {
+    flag: 'tls', key: 'tls', kind: 'flag', cliOnly: true, libraryText: '`tls: true`', commands: ['server', 'client', 'bench'],
+    help: 'TLS over the connection; server: with no --tls-cert, a temporary self-signed certificate whose SHA-256 fingerprint is printed',
+  },
+  { flag: 'tls-cert', key: 'tlsCert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['server'], help: 'PEM certificate (a chain is served whole); implies --tls' },
+  { flag: 'tls-key', key: 'tlsKey', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['server'], help: 'PEM private key of --tls-cert' },
+  { flag: 'tls-ca', key: 'tlsCa', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['server'], help: "PEM CA certificates that clients' certificates must be signed by (with --tls-client-cert)" },
+  {
+    flag: 'tls-client-cert', key: 'tlsClientCert', kind: 'choice', arg: 'HOW', choices: TLS_CLIENT_CERTS, cliOnly: true, libraryText: '`tls.clientCert`', commands: ['server'],
+    help: 'mutual TLS: require refuses a client without a certificate signed by --tls-ca; request asks for one and logs its subject',
+  },
+  {
+    flag: 'tls-min-version', key: 'tlsMinVersion', kind: 'choice', arg: 'VERSION', choices: TLS_VERSIONS, cliOnly: true, libraryText: '`tls.minVersion`', defaultText: 'TLSv1.2',
+    commands: ['server'], help: 'oldest TLS version accepted',
+  },
+  { flag: 'alpn', key: 'alpn', kind: 'text', arg: 'LIST', cliOnly: true, libraryText: '`tls.alpn` (array)', commands: ['server'], help: 'comma-separated ALPN protocols offered (`h2,http/1.1`); the one negotiated is logged' },
+  {
+    flag: 'handshake-timeout', key: 'handshakeTimeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['server'],
+    help: 'close a connection whose TLS handshake has not completed within this long',
+  },
+  {
+    flag: 'allow', key: 'allow', kind: 'cidr', arg: 'CIDR', repeatable: true, commands: ['server'],
+    help: 'serve only clients from this address or network (repeatable; `127.0.0.0/8`, `::1`); others are closed unread and logged as `reject`',
+  },
+  { flag: 'deny', key: 'deny', kind: 'cidr', arg: 'CIDR', repeatable: true, commands: ['server'], help: 'refuse clients from this address or network (repeatable); wins over --allow' },
+  {
+    flag: 'hexdump', key: 'hexdump', kind: 'flag', default: false, commands: ['server', 'client'],
+    help: 'every chunk received and sent, in `hexdump -C` layout, on stderr (paced by stderr: a slow terminal slows the echo)',
+  },
+  {
     flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
     help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
   },
@@ -145,6 +193,23 @@ const client: OptionSpec[] = [
     help: 'give up when not connected within this long (name lookup included)',
   },
   { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: 'status lines on stderr: the address resolved, the connection, bytes sent and received' },
+];
+
+/** The client side of TLS, for `client` and `bench`. */
+const tlsClient: OptionSpec[] = [
+  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench'], help: "verify the server's certificate against these PEM CA certificates instead of the system's" },
+  {
+    flag: 'fingerprint', key: 'fingerprint', kind: 'text', arg: 'SHA256', cliOnly: true, libraryText: '`tls.fingerprint`', commands: ['client'],
+    help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional)",
+  },
+  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench'], help: "do not verify the server's certificate" },
+  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client'], help: 'the name sent in SNI and checked against the certificate (default: the host)' },
+  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client'], help: 'PEM client certificate, for mutual TLS' },
+  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client'], help: 'PEM private key of --cert' },
+  {
+    flag: 'tls-resume', key: 'tlsResume', kind: 'flag', default: false, commands: ['bench'], modes: ['connect'],
+    help: 'resume TLS sessions: measures resumed handshakes instead of full ones',
+  },
 ];
 
 const bench: OptionSpec[] = [
@@ -177,7 +242,7 @@ const bench: OptionSpec[] = [
 ];
 
 /** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...bench, ...common];
+export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...common];
 
 /** The options one subcommand takes, in help order. */
 export function optionsOf(command: Command): OptionSpec[] {

@@ -47,3 +47,29 @@ export function checkFamily(family: number | undefined, host: string): 4 | 6 | u
   }
   return family;
 }
+
+/** A network in CIDR notation, parsed: `address` is canonical for its family. */
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/**
+ * `127.0.0.0/8`, `::1/128`, or a bare address (`/32`, `/128`). Anything else is a usage error
+ * naming the value and what is wrong with it.
+ */
+export function parseCidr(text: string, name = '--allow'): Cidr {
+  const slash = text.indexOf('/');
+  const address = slash === -1 ? text : text.slice(0, slash);
+  const version = net.isIP(address);
+  if (version === 0) throw new UsageError(`Expected \`${name}\` to be an address or a network like 127.0.0.0/8 or ::1/128, got \`${text}\``);
+  const max = version === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash !== -1) {
+    const bits = text.slice(slash + 1);
+    prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+    if (!(prefix <= max)) throw new UsageError(`Expected the prefix length of \`${name} ${text}\` to be from 0 to ${max}, got \`${bits}\``);
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}

@@ -49,6 +49,45 @@ export interface EchoServerOptions {
   backlog?: number;
   /** With `host: '::'` (or `'*'`), IPv6 clients only: no IPv4 on the same socket. @default false */
   ipv6Only?: boolean;
+  /**
+   * TLS on every connection: `true` for a temporary self-signed certificate (its fingerprint is
+   * the server's `tlsFingerprint`), or the certificate and settings. @default off (plain TCP)
+   */
+  tls?: true | EchoServerTlsOptions;
+  /** Close a connection whose TLS handshake has not completed within this long. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /**
+   * A Unix domain socket path to listen on instead of TCP (`port` and `host` are then ignored);
+   * `@NAME` is a Linux abstract name. A stale socket file is replaced. @default none (TCP)
+   */
+  unix?: string;
+  /** Permissions of the Unix socket file (`0o660`). @default as the umask leaves them */
+  unixMode?: number;
+  /**
+   * Serve only clients whose address is in one of these (`'127.0.0.0/8'`, `'::1'`); others are
+   * closed unread and reported as `reject` with reason `denied`. @default [] (everyone)
+   */
+  allow?: string[];
+  /** Refuse clients whose address is in one of these; wins over `allow`. @default [] */
+  deny?: string[];
+  /** Every chunk received and sent, in `hexdump -C` layout, on the echoing process's stderr. @default false */
+  hexdump?: boolean;
+}
+
+/** The certificate and settings of a TLS server. */
+export interface EchoServerTlsOptions {
+  /** PEM certificate, a chain served whole. Without `cert` and `key`, a temporary self-signed one. */
+  cert?: string | Buffer;
+  /** PEM private key of `cert`. */
+  key?: string | Buffer;
+  /** PEM CA certificates that clients' certificates must be signed by (with `clientCert`). */
+  ca?: string | Buffer;
+  /** `require`: refuse a client without a certificate signed by `ca`; `request`: ask for one. @default none */
+  clientCert?: 'require' | 'request';
+  /** Oldest version accepted. @default 'TLSv1.2' */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** ALPN protocols offered, in order of preference. @default none */
+  alpn?: string[];
 }
 
 export interface EchoServerAddress {
@@ -76,7 +115,8 @@ export interface EchoServerEvents {
 export interface ConnectionReject {
   remoteAddress: string;
   remotePort: number;
-  reason: 'max-connections';
+  /** `max-connections`: the limit was reached; `denied`: `allow`/`deny` refused the address. */
+  reason: 'max-connections' | 'denied';
   /** Connections rejected so far by this server. */
   rejected: number;
 }

@@ -13,6 +13,8 @@ import { LiveProcesses } from './live-processes.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
 import { WaitingClients } from './waiting-clients.js';
 import type { EchoSettings } from './echo-settings.js';
+import { broadcastFaults } from './faults/fault-broadcast.js';
+import { checkFaults, type Faults } from './faults/faults.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
@@ -77,7 +79,8 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   /** @internal use startEchoServer({ mode: 'cluster' }) */
   constructor(options: ClusterOptions) {
     super();
-    this.#options = options;
+    // A copy of the settings: setFaults changes what replacement workers start with.
+    this.#options = { ...options, settings: { ...options.settings } };
     this.#workers = Array.from({ length: options.workers }, () => undefined);
     this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     this.#server.on('connection', (socket) => this.#route(socket));
@@ -108,6 +111,21 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   get tlsFingerprint(): string | undefined {
     return this.#options.tlsFingerprint;
+  }
+
+  getFaults(): Faults {
+    return { ...this.#options.settings.faults };
+  }
+
+  /** Workers started later (replacements) start with these; every worker alive has them before this resolves. */
+  async setFaults(faults: Faults): Promise<void> {
+    const checked = checkFaults(faults);
+    this.#options.settings.faults = Object.keys(checked).length === 0 ? undefined : checked;
+    await broadcastFaults(this.#processes, this.#options.settings.faults);
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
   }
 
   get rejectedConnections(): number {
@@ -209,7 +227,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         break;
       case 'reject':
         this.#rejected++;
-        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: 'max-connections', rejected: this.#rejected });
+        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: message.reason ?? 'max-connections', rejected: this.#rejected });
         break;
       case 'warning':
         this.emit('warning', new Error(`worker ${String(worker.child.pid)}: ${message.message}`));

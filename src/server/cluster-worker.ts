@@ -7,6 +7,7 @@ import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './co
 import { EchoContext } from './echo-context.js';
 import { EventDispatcher } from './event-mode.js';
 import { connectionServing } from './serve-connection.js';
+import { refusedByFault } from './faults/refuse.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
 
 let config: ClusterWorkerConfig | undefined;
@@ -23,6 +24,8 @@ async function configure(given: ClusterWorkerConfig): Promise<void> {
   if (config !== undefined) return;
   config = given;
   const serving = await connectionServing(new EchoContext(), config.settings);
+  // Faults that arrived while the serving was made.
+  serving.context.faults = config.settings.faults;
   dispatcher = new EventDispatcher(
     {
       open: (info: ConnectionOpen) => send({ type: 'open', info }),
@@ -47,6 +50,10 @@ function serve(socket: net.Socket): void {
     send({ type: 'reject', remoteAddress, remotePort });
     return;
   }
+  if (refusedByFault(dispatcher.echo.faults, socket)) {
+    send({ type: 'reject', remoteAddress, remotePort, reason: 'refused' });
+    return;
+  }
   const id = nextId++ * config.workers + config.index + 1;
   dispatcher.dispatch(socket, { id, remoteAddress, remotePort, pid: process.pid });
 }
@@ -62,6 +69,11 @@ async function drain(timeoutMs: number): Promise<void> {
 process.on('message', (message: PrimaryMessage, handle: unknown) => {
   if (message.type === 'config') {
     void configure(message.config);
+  } else if (message.type === 'faults') {
+    // The config came first on the same channel, but its serving may still be in the making.
+    if (config !== undefined) config.settings.faults = message.faults;
+    if (dispatcher !== undefined) dispatcher.echo.faults = message.faults;
+    send({ type: 'faults-applied', serial: message.serial });
   } else if (message.type === 'socket' && handle instanceof net.Socket) {
     serve(handle);
   } else if (message.type === 'listen' && handle instanceof net.Server) {

@@ -12,6 +12,8 @@ import { EchoContext } from './echo-context.js';
 import type { EchoSettings } from './echo-settings.js';
 import { connectionServing, type ConnectionServing } from './serve-connection.js';
 import { resolveServerTls, type ServerTls } from './tls/server-tls.js';
+import { checkFaults, type Faults } from './faults/faults.js';
+import { refusedByFault } from './faults/refuse.js';
 import {
   type CloseOptions,
   type EchoServer,
@@ -38,11 +40,14 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 
   /** @internal use startEchoServer */
   readonly tlsFingerprint: string | undefined;
+  /** The faults in force; this process reads `refuseRate` on accept. */
+  #faults: Faults | undefined;
 
   constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>>, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
     super();
     this.mode = options.mode;
     this.tlsFingerprint = tls?.fingerprint;
+    this.#faults = settings.faults;
     this.#drainTimeoutMs = options.drainTimeoutMs;
     this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
@@ -110,6 +115,21 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     if (this.#dispatcher instanceof ForkDispatcher) this.#dispatcher.start();
   }
 
+  getFaults(): Faults {
+    return { ...this.#faults };
+  }
+
+  async setFaults(faults: Faults): Promise<void> {
+    const checked = checkFaults(faults);
+    this.#faults = Object.keys(checked).length === 0 ? undefined : checked;
+    if (this.#dispatcher instanceof ForkDispatcher) await this.#dispatcher.setFaults(this.#faults);
+    else (this.#dispatcher as EventDispatcher).echo.faults = this.#faults;
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
+  }
+
   close(options: CloseOptions = {}): Promise<void> {
     return this.#shutdown.start(options.force === true);
   }
@@ -148,6 +168,11 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       this.emit('reject', { remoteAddress, remotePort, reason: 'max-connections', rejected: this.#rejected });
       return;
     }
+    if (refusedByFault(this.#faults, socket)) {
+      this.#rejected++;
+      this.emit('reject', { remoteAddress, remotePort, reason: 'refused', rejected: this.#rejected });
+      return;
+    }
     this.#dispatcher.dispatch(socket, { id: this.#nextId++, remoteAddress, remotePort });
   }
 }
@@ -159,9 +184,16 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
  */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
-  const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  const o = resolveOptions('server', options) as unknown as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
   const tls = await resolveServerTls(options.tls);
-  const settings: EchoSettings = { idleTimeoutMs: o.idleTimeoutMs, handshakeTimeoutMs: o.handshakeTimeoutMs, hexdump: o.hexdump, tls: tls?.settings };
+  const faults = options.faults === undefined ? undefined : checkFaults(options.faults, 'faults.');
+  const settings: EchoSettings = {
+    idleTimeoutMs: o.idleTimeoutMs,
+    handshakeTimeoutMs: o.handshakeTimeoutMs,
+    hexdump: o.hexdump,
+    tls: tls?.settings,
+    faults: faults === undefined || Object.keys(faults).length === 0 ? undefined : faults,
+  };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
   const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
   if (o.mode === 'cluster') {
@@ -187,3 +219,4 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   await server.listen(listen);
   return server;
 }
+

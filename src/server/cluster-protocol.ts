@@ -9,6 +9,8 @@ export interface ClusterWorkerConfig {
   idleTimeoutMs: number;
   /** This worker's share of `maxConnections`. */
   maxConnections: number;
+  /** Listening on a Unix socket: connections have no peer address. */
+  unix: boolean;
 }
 
 export type WorkerMessage =

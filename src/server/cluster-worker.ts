@@ -5,8 +5,10 @@ import net from 'node:net';
 import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ClusterWorkerConfig;
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 let nextId = 0;
 let draining = false;
 let listening: net.Server | undefined;
@@ -26,7 +28,8 @@ const dispatcher = new EventDispatcher(
 
 /** Takes one accepted connection; ids are unique across workers: index + k × workers. */
 function serve(socket: net.Socket): void {
-  const { remoteAddress, remotePort } = socket;
+  // A Unix socket's peer has no address: `unix`, port 0.
+  const { remoteAddress, remotePort } = config.unix ? UNIX_PEER : socket;
   socket.on('error', () => {});
   if (remoteAddress === undefined || remotePort === undefined || draining) {
     socket.destroy();

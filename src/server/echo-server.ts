@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { resolveOptions } from '../options/resolve.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { ClusterEchoServer } from './cluster-mode.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
@@ -28,14 +28,17 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #dispatcher: Dispatcher;
   readonly #drainTimeoutMs: number;
   readonly #maxConnections: number;
+  /** Listening on a Unix socket: connections have no peer address. */
+  readonly #unix: boolean;
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
 
   /** @internal use startEchoServer */
-  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>) {
+  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>> & { unix: boolean }) {
     super();
     this.mode = options.mode;
+    this.#unix = options.unix;
     this.#drainTimeoutMs = options.drainTimeoutMs;
     this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
@@ -63,10 +66,9 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return listeningAddress(this.#server);
   }
 
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
   get url(): string {
-    const { host, port } = this.address;
-    return formatAddress(host, port);
+    return addressUrl(this.address);
   }
 
   /** Connections accepted and not yet closed (in fork mode, including those waiting for a child). */
@@ -124,7 +126,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 
   #serverOnConnection(socket: net.Socket): void {
-    const { remoteAddress, remotePort } = socket;
+    // A Unix socket's peer has no address: `unix`, port 0.
+    const { remoteAddress, remotePort } = this.#unix ? UNIX_PEER : socket;
     if (remoteAddress === undefined || remotePort === undefined) {
       // Reset before we got to it: nothing to serve.
       socket.on('error', () => {});
@@ -145,6 +148,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 }
 
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
+
 /**
  * Starts an echo server; resolves once it is listening (cluster mode: once every worker serves).
  * With no options: event mode on a free port of 127.0.0.1. If it rejects, nothing it started is
@@ -154,7 +159,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   // Every value checked against the option table, with its default: the same checks as the CLI's.
   const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
-  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
+  // Neither has a default: undefined unless given (a Unix socket instead of TCP).
+  const unix = o.unix as string | undefined;
+  const unixMode = o.unixMode as number | undefined;
+  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only, unix, unixMode };
   if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
       listen,
@@ -174,6 +182,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     drainTimeoutMs: o.drainTimeoutMs,
     idleTimeoutMs: o.idleTimeoutMs,
     maxConnections: o.maxConnections,
+    unix: unix !== undefined,
   });
   await server.listen(listen);
   return server;

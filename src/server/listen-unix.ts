@@ -1,5 +1,7 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
 import { isAbstract, nodeUnixPath, unixUrl } from '../unix-path.js';
 
@@ -22,12 +24,12 @@ export async function listenUnix(server: net.Server, path: string, backlog: numb
     await bind(server, nodeUnixPath(path), backlog);
   } catch (err) {
     // An abstract name in use is always live: it disappears with its last socket.
-    if (systemCode(err) !== 'EADDRINUSE' || isAbstract(path)) throw unixListenError(err as Error, where);
+    if (systemCode(err) !== 'EADDRINUSE' || isAbstract(path)) throw unixListenError(err as Error, path);
     await removeIfStale(path, where);
     try {
       await bind(server, nodeUnixPath(path), backlog);
     } catch (again) {
-      throw unixListenError(again as Error, where);
+      throw unixListenError(again as Error, path);
     }
   }
   if (mode === undefined || isAbstract(path)) return;
@@ -65,7 +67,7 @@ async function removeIfStale(path: string, where: string): Promise<void> {
   } catch (err) {
     // Gone since the bind failed: the second bind will tell.
     if (systemCode(err) === 'ENOENT') return;
-    throw unixListenError(err as Error, where);
+    throw unixListenError(err as Error, path);
   }
   if (!stats.isSocket()) throw new ListenError(`Cannot listen on ${where}: the path exists and is not a socket (left as it is)`);
   const probe = await probeSocket(path);
@@ -74,7 +76,7 @@ async function removeIfStale(path: string, where: string): Promise<void> {
   try {
     await unlink(path);
   } catch (err) {
-    if (systemCode(err) !== 'ENOENT') throw unixListenError(err as Error, where);
+    if (systemCode(err) !== 'ENOENT') throw unixListenError(err as Error, path);
   }
 }
 
@@ -100,11 +102,14 @@ function probeSocket(path: string): Promise<'live' | 'stale' | string> {
   });
 }
 
-function unixListenError(err: Error, where: string): Error {
+function unixListenError(err: Error, path: string): Error {
+  const where = unixUrl(path);
   switch (systemCode(err)) {
     case 'EADDRINUSE':
       return new AddressInUseError(`Cannot listen on ${where}: address already in use (EADDRINUSE)`, { cause: err });
     case 'EACCES':
+      // libuv reports a bind's ENOENT as EACCES (as Windows would): say which it was.
+      if (!isAbstract(path) && !existsSync(dirname(path))) return new ListenError(`Cannot listen on ${where}: no such directory (ENOENT)`, { cause: err });
       return new PermissionDeniedError(`Cannot listen on ${where}: permission denied (EACCES)`, { cause: err });
     case 'ENOENT':
       return new ListenError(`Cannot listen on ${where}: no such directory (ENOENT)`, { cause: err });

@@ -38,7 +38,8 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     without them the refecho row, the C driver and the generator comparison are left out
   --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
   --loadgen-only    that comparison only
-  --only 'A,B'      these servers only (and the plain one)
+  --only 'A,B'      these servers only (and the plain one); 'tcpecho event unix' is the Unix socket
+                    rows (event mode and the plain server, each on a Unix socket), run by default
 `;
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */

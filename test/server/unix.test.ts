@@ -211,3 +211,14 @@ test('the Unix peer of a connection refused at maxConnections is reported as uni
   await within(once(extra, 'close'), 5000, 'the extra client closed');
   assert.deepEqual(rejects.map(({ remoteAddress, remotePort }) => ({ remoteAddress, remotePort })), [{ remoteAddress: 'unix', remotePort: 0 }]);
 });
+
+test('cluster shared: a worker that dies (its copy of the listening socket closed) leaves the file, and its replacement serves', async (t) => {
+  const path = join(socketDir(t), 'restart.sock');
+  const server = await startTestServer(t, { mode: 'cluster', workers: 2, balance: 'shared', unix: path });
+  const [victim] = server.childPids;
+  assert.ok(victim !== undefined);
+  process.kill(victim, 'SIGTERM');
+  await until(() => server.childPids.length === 2 && !server.childPids.includes(victim), 10_000, 'a replacement worker');
+  assert.ok(lstatSync(path).isSocket(), 'the socket file went with the worker');
+  for (let i = 0; i < 4; i++) assert.ok((await echoRoundTrip(Buffer.from(`after ${i}`), { unix: path })).equals(Buffer.from(`after ${i}`)));
+});

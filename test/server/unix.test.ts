@@ -222,3 +222,13 @@ test('cluster shared: a worker that dies (its copy of the listening socket close
   assert.ok(lstatSync(path).isSocket(), 'the socket file went with the worker');
   for (let i = 0; i < 4; i++) assert.ok((await echoRoundTrip(Buffer.from(`after ${i}`), { unix: path })).equals(Buffer.from(`after ${i}`)));
 });
+
+test('runBench({ unix }) drives a server on a Unix socket, every byte verified', async (t) => {
+  const path = join(socketDir(t), 'bench.sock');
+  await startTestServer(t, { unix: path });
+  const { runBench } = await import('../../src/bench/index.js');
+  const result = await within(runBench({ unix: path, connections: 4, messages: 1000, warmupMs: 0 }), 30_000, 'runBench');
+  assert.equal(result.target, `unix:${path}`);
+  assert.equal(result.errorTotal, 0, result.errorSamples.join('; '));
+  assert.ok(result.messages >= 1000);
+});

@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WorkerStartError } from '../errors.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { closeListener, Shutdown } from './shutdown.js';
 import { LiveProcesses } from './live-processes.js';
@@ -91,7 +91,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   get url(): string {
-    return formatAddress(this.address.host, this.address.port);
+    return addressUrl(this.address);
   }
 
   get connections(): number {
@@ -188,7 +188,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   #startWorker(index: number): void {
     const { workers, maxConnections, settings } = this.#options;
-    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings };
+    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: this.#options.listen.unix !== undefined };
     const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     // Its first message; it says it is ready only once it has it.
     // (No channel when the worker could not be started at all: its 'error' says so.)
@@ -274,7 +274,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       }
     }
     if (this.#stopping) return void socket.destroy();
-    const { remoteAddress, remotePort } = socket;
+    const { remoteAddress, remotePort } = this.#peer(socket);
     if (this.connections >= this.#options.maxConnections) {
       // No worker to take it, and as many waiting or served as the limit allows.
       socket.destroy();
@@ -288,15 +288,22 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   /** A client that left while no worker was ready: no worker ever saw it, so it has no id (0). */
   #waitingOnGone({ socket, queuedAt }: Waiting): void {
+    const { remoteAddress, remotePort } = this.#peer(socket);
     this.emit('disconnect', {
       id: 0,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress: remoteAddress ?? '',
+      remotePort: remotePort ?? 0,
       bytesRead: 0,
       bytesWritten: 0,
       durationMs: performance.now() - queuedAt,
       reason: 'gone',
     });
+  }
+
+  /** The client's address; on a Unix socket, which has none, `unix` and port 0. */
+  #peer(socket: net.Socket): { remoteAddress: string | undefined; remotePort: number | undefined } {
+    if (this.#options.listen.unix !== undefined) return { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 };
+    return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
   }
 
   #tell(worker: Worker, message: PrimaryMessage, handle?: net.Server): void {

@@ -12,6 +12,8 @@ export interface ClusterWorkerConfig {
   /** This worker's share of `maxConnections`. */
   maxConnections: number;
   settings: EchoSettings;
+  /** Listening on a Unix socket: connections have no peer address. */
+  unix: boolean;
 }
 
 export type WorkerMessage =

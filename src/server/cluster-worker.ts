@@ -9,9 +9,11 @@ import { EventDispatcher } from './event-mode.js';
 import { connectionServing } from './serve-connection.js';
 import { refusedByFault } from './faults/refuse.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
 let config: ClusterWorkerConfig | undefined;
 let dispatcher: EventDispatcher | undefined;
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 let nextId = 0;
 let draining = false;
 let listening: net.Server | undefined;
@@ -39,7 +41,8 @@ async function configure(given: ClusterWorkerConfig): Promise<void> {
 
 /** Takes one accepted connection; ids are unique across workers: index + k × workers. */
 function serve(socket: net.Socket): void {
-  const { remoteAddress, remotePort } = socket;
+  // A Unix socket's peer has no address: `unix`, port 0.
+  const { remoteAddress, remotePort } = config?.unix === true ? UNIX_PEER : socket;
   socket.on('error', () => {});
   if (config === undefined || dispatcher === undefined || remoteAddress === undefined || remotePort === undefined || draining) {
     socket.destroy();

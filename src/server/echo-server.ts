@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { resolveOptions } from '../options/resolve.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { ClusterEchoServer } from './cluster-mode.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
@@ -34,6 +34,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #dispatcher: Dispatcher;
   readonly #drainTimeoutMs: number;
   readonly #maxConnections: number;
+  /** Listening on a Unix socket: connections have no peer address. */
+  readonly #unix: boolean;
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
@@ -43,9 +45,10 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   /** The faults in force; this process reads `refuseRate` on accept. */
   #faults: Faults | undefined;
 
-  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>>, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
+  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>> & { unix: boolean }, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
     super();
     this.mode = options.mode;
+    this.#unix = options.unix;
     this.tlsFingerprint = tls?.fingerprint;
     this.#faults = settings.faults;
     this.#drainTimeoutMs = options.drainTimeoutMs;
@@ -75,10 +78,9 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return listeningAddress(this.#server);
   }
 
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
   get url(): string {
-    const { host, port } = this.address;
-    return formatAddress(host, port);
+    return addressUrl(this.address);
   }
 
   /** Connections accepted and not yet closed (in fork mode, including those waiting for a child). */
@@ -151,7 +153,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 
   #serverOnConnection(socket: net.Socket): void {
-    const { remoteAddress, remotePort } = socket;
+    // A Unix socket's peer has no address: `unix`, port 0.
+    const { remoteAddress, remotePort } = this.#unix ? UNIX_PEER : socket;
     if (remoteAddress === undefined || remotePort === undefined) {
       // Reset before we got to it: nothing to serve.
       socket.on('error', () => {});
@@ -177,6 +180,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 }
 
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
+
 /**
  * Starts an echo server; resolves once it is listening (cluster mode: once every worker serves).
  * With no options: event mode on a free port of 127.0.0.1. If it rejects, nothing it started is
@@ -195,7 +200,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     faults: faults === undefined || Object.keys(faults).length === 0 ? undefined : faults,
   };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
-  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
+  // Neither has a default: undefined unless given (a Unix socket instead of TCP).
+  const unix = o.unix as string | undefined;
+  const unixMode = o.unixMode as number | undefined;
+  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only, unix, unixMode };
   if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
       listen,
@@ -215,6 +223,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     spare: o.spare,
     drainTimeoutMs: o.drainTimeoutMs,
     maxConnections: o.maxConnections,
+    unix: unix !== undefined,
   }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls);
   await server.listen(listen);
   return server;

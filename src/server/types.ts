@@ -93,9 +93,11 @@ export interface EchoServerTlsOptions {
   alpn?: string[];
 }
 
+/** Where a server listens. On a Unix socket: `host` is the path (or `@name`), `port` 0, `family` `'unix'`. */
 export interface EchoServerAddress {
   host: string;
   port: number;
+  /** `'IPv4'`, `'IPv6'` or `'unix'`. */
   family: string;
 }
 
@@ -144,7 +146,7 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
   readonly mode: ServerMode;
   /** Where the server listens, with the real port when 0 was asked. */
   readonly address: EchoServerAddress;
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
   readonly url: string;
   /** Connections accepted and not yet closed (fork mode and cluster: including those waiting for a process). */
   readonly connections: number;

@@ -1,5 +1,6 @@
 import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
 import type { EchoSettings } from './echo-settings.js';
+import type { ConnectionReject } from './types.js';
 
 // The messages between the cluster-mode primary and its workers, over the IPC channel.
 
@@ -10,13 +11,16 @@ export interface ClusterWorkerConfig {
   /** This worker's share of `maxConnections`. */
   maxConnections: number;
   settings: EchoSettings;
+  /** `allow` and `deny`, for the connections the worker accepts itself (balance `shared`). */
+  allow: string[];
+  deny: string[];
 }
 
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'open'; info: ConnectionOpen }
   | { type: 'close'; info: ConnectionClose }
-  | { type: 'reject'; remoteAddress: string; remotePort: number }
+  | { type: 'reject'; remoteAddress: string; remotePort: number; reason: ConnectionReject['reason'] }
   | { type: 'warning'; message: string };
 
 /** `socket` and `listen` travel with a handle. */

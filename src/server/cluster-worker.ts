@@ -3,6 +3,7 @@
 // shares with it. Every connection event goes to the primary, which logs and counts. Its settings
 // come as the primary's first message.
 import net from 'node:net';
+import { AddressRules } from './address-rules.js';
 import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './connection-events.js';
 import { EchoContext } from './echo-context.js';
 import { EventDispatcher } from './event-mode.js';
@@ -10,6 +11,7 @@ import { connectionServing } from './serve-connection.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
 
 let config: ClusterWorkerConfig | undefined;
+let rules: AddressRules | undefined;
 let dispatcher: EventDispatcher | undefined;
 let nextId = 0;
 let draining = false;
@@ -22,6 +24,7 @@ function send(message: WorkerMessage): void {
 async function configure(given: ClusterWorkerConfig): Promise<void> {
   if (config !== undefined) return;
   config = given;
+  rules = AddressRules.from(given.allow, given.deny);
   const serving = await connectionServing(new EchoContext(), config.settings);
   dispatcher = new EventDispatcher(
     {
@@ -34,6 +37,21 @@ async function configure(given: ClusterWorkerConfig): Promise<void> {
   send({ type: 'ready' });
 }
 
+/**
+ * A connection this worker accepted on the shared listening socket: the admission the primary
+ * does for the ones it routes (round-robin), here, before anything reads it.
+ */
+function serveAccepted(socket: net.Socket): void {
+  const { remoteAddress, remotePort } = socket;
+  if (rules !== undefined && remoteAddress !== undefined && remotePort !== undefined && !rules.allows(remoteAddress)) {
+    socket.on('error', () => {});
+    socket.destroy();
+    send({ type: 'reject', remoteAddress, remotePort, reason: 'denied' });
+    return;
+  }
+  serve(socket);
+}
+
 /** Takes one accepted connection; ids are unique across workers: index + k × workers. */
 function serve(socket: net.Socket): void {
   const { remoteAddress, remotePort } = socket;
@@ -44,7 +62,7 @@ function serve(socket: net.Socket): void {
   }
   if (dispatcher.active >= config.maxConnections) {
     socket.destroy();
-    send({ type: 'reject', remoteAddress, remotePort });
+    send({ type: 'reject', remoteAddress, remotePort, reason: 'max-connections' });
     return;
   }
   const id = nextId++ * config.workers + config.index + 1;
@@ -68,7 +86,7 @@ process.on('message', (message: PrimaryMessage, handle: unknown) => {
     // `handle` is the primary's listening socket, already accepting here: take its connections.
     listening = handle;
     (handle as net.Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
-    handle.on('connection', serve);
+    handle.on('connection', serveAccepted);
     handle.on('error', (err) => send({ type: 'warning', message: err.message }));
   } else if (message.type === 'drain') {
     void drain(message.timeoutMs);

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
 import { EchoContext } from './echo-context.js';
-import type { ClosedMessage, ReadyMessage, SettingsMessage, WarmUpMessage } from './fork-protocol.js';
+import type { ClosedMessage, ReadyMessage, SettingsMessage, SocketMessage, WarmUpMessage } from './fork-protocol.js';
 import { connectionServing, serveConnection, type ConnectionServing } from './serve-connection.js';
 
 /** The warm-up gives up after this long and the child is ready all the same. */
@@ -94,7 +94,7 @@ function childOnMessage(message: unknown, handle: unknown): void {
   if (!isMessage(message, 'socket') || !(handle instanceof net.Socket) || serving === undefined) return;
   // One client per process, as in the classic design.
   process.off('message', childOnMessage);
-  serveConnection(handle, serving, childOnEchoDone);
+  serveConnection(handle, serving, childOnEchoDone, (message as SocketMessage).id);
 }
 
 function childOnEchoDone(result: EchoResult): void {

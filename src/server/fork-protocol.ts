@@ -33,6 +33,8 @@ export interface SettingsMessage {
 /** Parent to child, sent with the socket handle. */
 export interface SocketMessage {
   type: 'socket';
+  /** The connection's id, as the parent's events give it (the hex dump's headers name it). */
+  id: number;
 }
 
 export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage;

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
 import type { EchoContext } from './echo-context.js';
 import type { EchoSettings } from './echo-settings.js';
+import { HexdumpTap } from '../hexdump.js';
 import type { TlsAcceptor } from './tls/tls-acceptor.js';
 
 /** One process's way of serving connections: its echo state, its settings, its TLS acceptor. */
@@ -31,11 +32,13 @@ export interface ServedConnection {
  * Serves one accepted connection through its stages, in the process that echoes: the TLS
  * handshake when there is TLS, then the echo. `done` is called once, when the connection has
  * closed, with what it did: a handshake that failed is reason `tls-error` with the code that says
- * why, and nothing of that connection was echoed.
+ * why, and nothing of that connection was echoed. `id` is the connection's, as its events say:
+ * with `hexdump` the dump of what it sends and receives (after TLS: the plain text) is headed by it.
  */
-export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void): ServedConnection {
+export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id = 0): ServedConnection {
   const { context, settings, tls } = serving;
-  if (tls === undefined) return echoConnection(socket, context, done, settings.idleTimeoutMs);
+  const dump = settings.hexdump ? new HexdumpTap(`#${id} `) : undefined;
+  if (tls === undefined) return echoConnection(socket, context, done, settings.idleTimeoutMs, dump);
   const startedAt = performance.now();
   let current: net.Socket = socket;
   let reported = false;
@@ -58,7 +61,7 @@ export function serveConnection(socket: net.Socket, serving: ConnectionServing, 
       current = echoConnection(secure, context, (result) => {
         result.tls = details;
         report(result);
-      }, settings.idleTimeoutMs);
+      }, settings.idleTimeoutMs, dump);
     },
     (code) => report(failure(code)),
   );

@@ -1,15 +1,12 @@
 /**
- * The bytes probe `seq` sends: its number in the first four bytes (big-endian, as far as `size`
- * allows), then `(seq + i) & 0xff` at every offset `i`. Every byte depends on both the offset and
- * the probe, so a corrupted, dropped, duplicated or reordered byte differs from the one expected,
- * and so does a late echo of an earlier probe arriving on a kept connection.
+ * The bytes probe `seq` sends: `(seq + i) & 0xff` at offset `i`. Every byte depends on both the
+ * offset and the probe, so a corrupted, dropped, duplicated or reordered byte differs from the one
+ * expected, and so would the echo of the previous probe (a kept connection is closed after any
+ * failed probe, so no older echo can arrive on it).
  */
 export function probePayload(seq: number, size: number): Buffer {
   const payload = Buffer.allocUnsafe(size);
   for (let i = 0; i < size; i++) payload[i] = (seq + i) & 0xff;
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(seq >>> 0);
-  head.copy(payload, 0, 0, Math.min(4, size));
   return payload;
 }
 

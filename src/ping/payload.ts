@@ -5,9 +5,22 @@
  * failed probe, so no older echo can arrive on it).
  */
 export function probePayload(seq: number, size: number): Buffer {
-  const payload = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) payload[i] = (seq + i) & 0xff;
-  return payload;
+  return payloads(size).subarray(seq & 0xff, (seq & 0xff) + size);
+}
+
+let shared = Buffer.alloc(0);
+
+/**
+ * `i & 0xff` at every offset, 255 bytes longer than the largest probe asked for: each probe's
+ * payload is a window of it, so a probe of 64 MiB costs no allocation and no fill. Windows are
+ * never written to.
+ */
+function payloads(size: number): Buffer {
+  if (shared.length < size + 255) {
+    shared = Buffer.allocUnsafe(size + 255);
+    for (let i = 0; i < shared.length; i++) shared[i] = i & 0xff;
+  }
+  return shared;
 }
 
 /**

@@ -45,6 +45,7 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   if (signal?.aborted) stop.abort();
   const tally = new PingTally();
   let target: ProbeTarget | undefined;
+  let interrupted = false;
   let startedAt = performance.now();
   let endedAt = startedAt;
   try {
@@ -56,11 +57,17 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
     try {
       let nextAt = startedAt;
       for (let seq = 1; o.count === undefined || seq <= o.count; seq++) {
-        if (seq > 1 && !(await sleepUntil(nextAt, stop.signal))) break;
+        if (seq > 1 && !(await sleepUntil(nextAt, stop.signal))) {
+          interrupted = true;
+          break;
+        }
         const probeStart = performance.now();
         nextAt = probeStart + o.intervalMs;
         const probe = await prober.probe(seq, probePayload(seq, o.size), o.probeTimeoutMs, stop.signal);
-        if (probe === undefined) break;
+        if (probe === undefined) {
+          interrupted = true;
+          break;
+        }
         endedAt = performance.now();
         tally.add(probe);
         onProbe?.(probe);
@@ -85,7 +92,7 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
     ...(connect === undefined ? {} : { connect }),
     ...(echo === undefined ? {} : { echo }),
     durationMs: endedAt - startedAt,
-    interrupted: signal?.aborted === true,
+    interrupted,
     probes: tally.probes,
     probesOmitted: tally.probesOmitted,
   };

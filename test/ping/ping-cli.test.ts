@@ -8,6 +8,7 @@ import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { CLI, collect, runCli, type CliResult } from '../helpers/cli.js';
 import { listenOnLoopback, startTestServer } from '../helpers/server.js';
+import { stuckPort } from '../helpers/stuck-server.js';
 import { within } from '../helpers/timeout.js';
 import type { PingResult } from '../../src/index.js';
 
@@ -86,6 +87,20 @@ test('a server that reads and never echoes: every probe times out after -W, exit
   assert.equal(linesOf(result).length, 5);
   assert.equal(connections, 2);
   assert.ok(Date.now() - started >= 1000, 'two probes of at least 0.5 s each');
+});
+
+test('a connect that never completes is a timeout at -W', async (t) => {
+  const port = await stuckPort(t);
+  const result = await runCli(['ping', String(port), '-c', '1', '-W', '0.3']);
+  assert.equal(result.code, 1);
+  assert.deepEqual(linesOf(result), ['seq=1 timeout', `--- 127.0.0.1:${port} tcpecho ping statistics ---`, '1 probes sent, 0 echoed, 100% loss (1 timeout)']);
+});
+
+test('-6 with a lone port probes [::1]', async (t) => {
+  const server = await startTestServer(t, { host: '::1' });
+  const result = await runCli(['ping', '-6', String(server.address.port), '-c', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(linesOf(result)[0] as string, new RegExp(`^64 bytes from \\[::1\\]:${server.address.port}: seq=1 connect=`));
 });
 
 test('a server that holds each chunk 50 ms: every echo time is at least 50 ms', async (t) => {

@@ -123,7 +123,9 @@ export class TcpProber implements Prober {
 function closeCleanly(socket: net.Socket): void {
   const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   socket.once('close', () => clearTimeout(timer));
-  // Anything more the server sends is not looked at: the probe has its result.
+  // Anything more the server sends is not looked at: the probe has its result. Nor does a
+  // closing connection keep a program alive once ping() has resolved.
+  socket.unref();
   socket.resume();
   socket.end();
 }

@@ -258,3 +258,24 @@ test('usage errors: one line, exit 2; -w is not ping\'s timeout', async () => {
     assert.equal(result.stdout.length, 0);
   }
 });
+
+// The same outcomes from tcpecho's own faults (the server's `faults` option); a delay of 51 ms for
+// the same reason as the holding server's.
+test('faults: stallAfter 0 gives timeouts, delayMs 51 echo times of at least 50 ms, closeAfter and resetAfter their lines', async (t) => {
+  const cases = [
+    { faults: { stallAfter: 0 }, args: ['-c', '2', '-W', '0.5'], code: 1, first: /^seq=1 timeout$/ },
+    { faults: { delayMs: 51 }, args: ['-c', '2'], code: 0, first: ECHOED },
+    { faults: { closeAfter: 10 }, args: ['-c', '1'], code: 1, first: /^seq=1 closed after 10 bytes$/ },
+    { faults: { resetAfter: 0 }, args: ['-c', '1'], code: 1, first: /^seq=1 reset$/ },
+  ];
+  for (const { faults, args, code, first } of cases) {
+    const server = await startTestServer(t, { faults });
+    const result = await runCli(['ping', String(server.address.port), '-i', '0.01', ...args]);
+    const lines = linesOf(result);
+    assert.equal(result.code, code, `${JSON.stringify(faults)}: ${lines.join('\n')}`);
+    assert.match(lines[0] as string, first, JSON.stringify(faults));
+    if (faults.delayMs !== undefined) {
+      for (const line of lines.slice(0, 2)) assert.ok(Number(ECHOED.exec(line)?.[4]) >= 50, line);
+    }
+  }
+});

@@ -182,6 +182,15 @@ const server: OptionSpec[] = [
   },
   { flag: 'control-host', key: 'controlHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the control API' },
   {
+    flag: 'metrics-port', key: 'metricsPort', kind: 'port', arg: 'PORT', cliOnly: true, libraryText: '`startMetricsEndpoint()`', commands: ['server'],
+    help: 'serve GET /metrics (Prometheus), /healthz and /readyz over HTTP on this port (0: a free one); off by default',
+  },
+  { flag: 'metrics-host', key: 'metricsHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the metrics endpoint' },
+  {
+    flag: 'log-format', key: 'logFormat', kind: 'choice', arg: 'FORMAT', choices: ['text', 'json'], default: 'text', cliOnly: true, commands: ['server'],
+    help: '`text`, or `json`: one JSON object per line on stderr',
+  },
+  {
     flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
     help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
   },

@@ -103,6 +103,10 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return this.#rejected;
   }
 
+  get closing(): boolean {
+    return this.#shutdown.started;
+  }
+
   /** Fork mode: the pids of the child processes alive now, spares included; empty in other modes. */
   get childPids(): number[] {
     return this.#dispatcher instanceof ForkDispatcher ? this.#dispatcher.childPids : [];

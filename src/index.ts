@@ -6,7 +6,6 @@ export type { ConnectionOpen, ConnectionClose } from './server/connection-events
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
 export { startMetricsEndpoint } from './server/metrics-endpoint.js';
 export type { MetricsEndpoint, MetricsEndpointOptions } from './server/metrics-endpoint.js';
-export { serverMetrics } from './server/metrics.js';
 export type { ServerMetrics } from './server/metrics.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';

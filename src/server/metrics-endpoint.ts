@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listenError } from './listen.js';
-import { serverMetrics, type ServerMetrics } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
 import type { EchoServer } from './types.js';
 
 export interface MetricsEndpointOptions {
@@ -30,10 +30,12 @@ export interface MetricsEndpoint {
  *
  * Counting starts now: call it right after `startEchoServer`. Rejects with `TCPECHO_ERR_ADDRESS_IN_USE`
  * (or another listen error) when it cannot listen, and then counts nothing. Node's own `http`:
- * three routes need no framework.
+ * three routes need no framework. prom-client is loaded here, on first use: a server without
+ * metrics (and `import 'tcpecho'`) does not pay for it.
  */
 export async function startMetricsEndpoint(server: EchoServer, options: MetricsEndpointOptions): Promise<MetricsEndpoint> {
   const host = options.host ?? '127.0.0.1';
+  const { serverMetrics } = await import('./metrics.js');
   const metrics = serverMetrics(server);
   const endpoint = http.createServer((request, response) => void handle(server, metrics, request, response));
   endpoint.on('clientError', (_err, socket) => socket.destroy());

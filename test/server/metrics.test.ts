@@ -132,3 +132,18 @@ test('a port in use is TCPECHO_ERR_ADDRESS_IN_USE, and nothing keeps counting', 
   await assert.rejects(startMetricsEndpoint(server, { port }), { code: 'TCPECHO_ERR_ADDRESS_IN_USE' });
   assert.equal(server.listenerCount('connection'), 1);
 });
+
+test('TLS: a plain-text client is counted as a handshake failure by its code', async (t) => {
+  const server = await startTestServer(t, { tls: true });
+  const endpoint = await startMetricsEndpoint(server, { port: 0 });
+  t.after(() => endpoint.close());
+  const closed = once(server, 'disconnect') as Promise<[{ errorCode?: string }]>;
+  const plain = net.connect({ host: '127.0.0.1', port: server.address.port });
+  plain.on('error', () => {});
+  plain.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const [info] = await within(closed, 10_000, 'the plain client closed');
+  plain.destroy();
+  const m = parseMetrics(await endpoint.metrics.text());
+  assert.equal(m.get('tcpecho_connections_closed_total{reason="tls-error"}'), 1);
+  assert.equal(m.get(`tcpecho_tls_handshake_failures_total{code="${String(info.errorCode)}"}`), 1);
+});

@@ -30,6 +30,10 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
   Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
 
+  if (options.udp === true) {
+    const { udpServerCommand } = await import('./udp-server.js');
+    return udpServerCommand(serverOptions, flags.quiet === true, io);
+  }
   const server = await startEchoServer(serverOptions);
   const log = new LogSink(process.stderr, { stamp });
   if (!flags.quiet) logConnections(server, log.line);

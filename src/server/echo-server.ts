@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { UsageError } from '../errors.js';
 import { resolveOptions } from '../options/resolve.js';
 import { formatAddress } from '../options/values.js';
 import { ClusterEchoServer } from './cluster-mode.js';
@@ -153,6 +154,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
   const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  // A TCP server that silently ignored `udp: true` would be a mode behaving like another.
+  if ((o as { udp?: boolean }).udp === true) throw new UsageError('`udp: true` is startUdpEchoServer()\'s: startEchoServer() serves TCP');
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
   const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
   if (o.mode === 'cluster') {

@@ -1,0 +1,46 @@
+import type { Writable } from 'node:stream';
+import { hexdumpLines } from '../../hexdump.js';
+
+/** Unwritten dump text past which datagrams are skipped (counted) rather than queued. */
+const DUMP_BOUND_BYTES = 1024 * 1024;
+
+/**
+ * `--hexdump` for datagrams: each one received as a `#SOURCE < N bytes` header and its bytes in
+ * `hexdump -C` layout, each echo as a `#SOURCE > N bytes` header alone (the same bytes). The
+ * echo never waits on it: when the stream is more than DUMP_BOUND_BYTES behind (stderr to a
+ * slow pipe), datagrams are not dumped, and counted; one line then says how many were skipped.
+ */
+export class DatagramDump {
+  readonly #stream: Writable;
+  skipped = 0;
+  #skippedUnreported = 0;
+
+  constructor(stream: Writable) {
+    this.#stream = stream;
+  }
+
+  received(source: string, bytes: Buffer): void {
+    if (this.#behind()) return;
+    this.#write(`#${source} < ${bytes.length} bytes\n${hexdumpLines(bytes)}`);
+  }
+
+  sent(source: string, length: number): void {
+    if (this.#behind()) return;
+    this.#write(`#${source} > ${length} bytes\n`);
+  }
+
+  #behind(): boolean {
+    if (this.#stream.writableLength <= DUMP_BOUND_BYTES) return false;
+    this.skipped++;
+    this.#skippedUnreported++;
+    return true;
+  }
+
+  #write(text: string): void {
+    if (this.#skippedUnreported > 0) {
+      text = `# hexdump: ${this.#skippedUnreported} datagram(s) not shown (stderr behind)\n${text}`;
+      this.#skippedUnreported = 0;
+    }
+    this.#stream.write(text);
+  }
+}

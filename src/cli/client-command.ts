@@ -38,6 +38,11 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
   const timeoutMs = options.timeoutMs as number;
+  if (options.udp === true) {
+    const { udpClientCommand } = await import('./udp-client.js');
+    const datagram = { datagramSize: options.datagramSize as number, retries: options.retries as number, verbose: flags.verbose === true };
+    return udpClientCommand({ host, port, family, timeoutMs, ...datagram }, io);
+  }
   const verbose = flags.verbose === true ? io.log : () => {};
 
   const socket = await connectEchoObserved({ host, port, timeoutMs, ...(family === undefined ? {} : { family }) }, (s) => {

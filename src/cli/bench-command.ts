@@ -38,6 +38,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     ...(drawProgress ? { onProgress: (p) => process.stderr.write(formatProgress(p.elapsedS, p.messages, p.errors)) } : {}),
   });
   if (drawProgress) process.stderr.write('\n');
-  io.out(flags.json ? `${JSON.stringify(result)}\n` : formatReport(result));
+  const report = result.udp === undefined ? formatReport : (await import('../bench/udp-report.js')).formatUdpReport;
+  io.out(flags.json ? `${JSON.stringify(result)}\n` : report(result));
   return result.errorTotal > 0 || result.messages === 0 ? 1 : 0;
 }

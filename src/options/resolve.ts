@@ -49,7 +49,8 @@ export function resolveOptions(command: Command, given: object, naming: Naming =
   };
   const values: Values = {};
   const udp = input.udp === true;
-  checkTransport(command, specs.filter((spec) => input[spec.key] !== undefined), udp, naming);
+  // A default passed on (the CLI's resolved values, given to the library again) says nothing.
+  checkTransport(command, specs.filter((spec) => input[spec.key] !== undefined && !sameValue(input[spec.key], defaultOf(spec))), udp, naming);
   const modeSpec = byKey.get('mode');
   const mode = modeSpec === undefined ? undefined : input.mode === undefined ? defaultOf(modeSpec) : checkValue(modeSpec, input.mode, naming);
   if (udp) checkUdpMode(command, mode, naming);
@@ -96,6 +97,11 @@ function checkUdpMode(command: Command, mode: unknown, naming: Naming): void {
     ? 'UDP is served by one event loop; fork and cluster would split a source\'s rate limit and counters between processes'
     : 'a datagram has no stream and no connection';
   throw new UsageError(`${asked} does not apply with ${naming === 'cli' ? '`--udp`' : '`udp: true`'}, which has ${has} only: ${why}`);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((one, i) => one === b[i]);
+  return a === b;
 }
 
 export function defaultOf(spec: OptionSpec): OptionValue | undefined {

@@ -16,9 +16,10 @@ import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
 import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
 import { ROOT, ncatServer, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { compareUdp, plainUdpServer, socatUdpServer, tcpechoUdpServer } from './udp-compare.js';
 
 const USAGE =
-  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE] [--help]";
+  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--no-udp | --udp-only] [--only 'NAME,...'] [--out FILE] [--help]";
 
 const HELP = `${USAGE}
 
@@ -38,7 +39,10 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     without them the refecho row, the C driver and the generator comparison are left out
   --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
   --loadgen-only    that comparison only
-  --only 'A,B'      these servers only (and the plain one)
+  --only 'A,B'      these servers only (and the plain one); the UDP rows run when a UDP server
+                    (tcpecho udp, socat udp fork) is named
+  --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork)
+  --udp-only        the UDP rows only
 `;
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
@@ -60,6 +64,8 @@ function parseOptions() {
         'c-bench': { type: 'string' },
         'no-loadgen': { type: 'boolean', default: false },
         'loadgen-only': { type: 'boolean', default: false },
+        'no-udp': { type: 'boolean', default: false },
+        'udp-only': { type: 'boolean', default: false },
         only: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -282,6 +288,9 @@ async function main(): Promise<void> {
     const missing = TOOLS.missing[tool];
     if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
   }
+  const udpServers: ServerSpec[] = [tcpechoUdpServer, plainUdpServer];
+  const socatUdp = socatUdpServer();
+  if (socatUdp) udpServers.push(socatUdp);
   const servers: ServerSpec[] = [
     tcpechoServer('event'),
     plainServer,
@@ -293,9 +302,12 @@ async function main(): Promise<void> {
   ];
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
   for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
+  let runUdp = !values['no-udp'] && !values['loadgen-only'];
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const unknown = [...wanted].filter((name) => !servers.some((spec) => spec.name === name));
+    const unknown = [...wanted].filter((name) => ![...servers, ...udpServers].some((spec) => spec.name === name));
+    runUdp &&= udpServers.some((spec) => spec !== plainUdpServer && wanted.has(spec.name));
+    udpServers.splice(0, udpServers.length, ...udpServers.filter((spec) => spec === plainUdpServer || wanted.has(spec.name)));
     if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${servers.map((spec) => spec.name).join(', ')})`);
     // The plain server is the baseline of every ratio.
     servers.splice(0, servers.length, ...servers.filter((spec) => spec === plainServer || wanted.has(spec.name)));
@@ -304,12 +316,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
-  if (loadgenOnly) servers.splice(0, servers.length);
+  if (loadgenOnly || values['udp-only']) servers.splice(0, servers.length);
   const samples = await compareServers(servers);
+  const udpTable = runUdp ? await compareUdp(udpServers, { rounds: ROUNDS, run: RUN, serverCpu: SERVER_CPU, log, failed: recordFailure }) : undefined;
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
   const { refecho, loadgen: loadgenBin } = TOOLS.path;
-  if (!values['no-loadgen'] && refecho !== undefined && loadgenBin !== undefined) {
+  if (!values['no-loadgen'] && !values['udp-only'] && refecho !== undefined && loadgenBin !== undefined) {
     try {
       const run = { rounds: ROUNDS, duration: values.duration, warmup: values.warmup, log, failed: recordFailure };
       const unpinned = await generatorRows({ refecho, loadgen: loadgenBin }, { ...run, pin: undefined });
@@ -331,7 +344,7 @@ async function main(): Promise<void> {
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end (what else ran on the machine).`,
     setupLine(),
     ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
-    ...(loadgenOnly
+    ...(loadgenOnly || values['udp-only']
       ? []
       : [
           '',
@@ -344,6 +357,19 @@ async function main(): Promise<void> {
             (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
           '',
         ]),
+    ...(udpTable
+      ? [
+          '',
+          '## UDP servers; ratio = server / plain node dgram',
+          '',
+          udpTable,
+          '',
+          'Driven by `tcpecho bench --udp` (every byte of every echo checked; loss = datagrams with no echo within 1 s, over datagrams sent). ' +
+            '`tcpecho udp` runs with its reflection checks on and `--udp-rate 1000000`: every flow comes from 127.0.0.1, one source address, and the default 10,000/s per source would cap the row. ' +
+            'socat forks a process per datagram.',
+          '',
+        ]
+      : []),
     ...(children ? ['## Fork mode children', '', children] : []),
     ...(generators ? ['', '## The load generator against the C one (`loadgen`), both driving `refecho`', '', generators] : []),
     ...(failures.length > 0 ? ['', '## Runs that failed (errors reported, or the generator died), left out of the medians', '', ...failures.map((line) => `- ${line}`)] : []),

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { BenchResult } from '../src/bench/index.js';
 import { BenchFailure, nodeBench, type RunSettings } from './drivers.js';
 import { fmt, median, ratio } from './figures.js';
+import { cpuSeconds } from './proc.js';
 import { CLI, OUT, onCpu, type RunningServer, type ServerSpec } from './servers.js';
 
 const PLAIN_UDP = fileURLToPath(new URL('./plain-udp-server.js', import.meta.url));
@@ -82,6 +83,12 @@ const METRICS: Record<string, (r: BenchResult) => number> = {
   'loss %': (r) => (r.udp?.lossRate ?? 0) * 100,
 };
 
+/**
+ * The server's own CPU per datagram echoed, from /proc: what the reflection checks and the rate
+ * limit cost, and steadier than datagrams a second when other work shares the cores.
+ */
+const CPU_METRIC = 'server CPU µs/datagram';
+
 export interface UdpCompareSettings {
   rounds: number;
   run: RunSettings;
@@ -101,19 +108,25 @@ export async function compareUdp(servers: ServerSpec[], s: UdpCompareSettings): 
         for (const workload of UDP_WORKLOADS) {
           s.log(`round ${round + 1}/${s.rounds}  ${spec.name.padEnd(16)} ${workload.name} (tcpecho bench --udp)`);
           let result: BenchResult;
+          let cpuUs: number | undefined;
           try {
+            const before = cpuSeconds(server.pid);
             result = nodeBench(server.port, workload.args, s.run);
+            // Over warm-up and window alike, at the window's rate: the same slight overcount for
+            // every server. A process per datagram (socat) is not one pid's CPU: left out.
+            const datagrams = result.messagesPerS * (Number(s.run.duration) + Number(s.run.warmup));
+            if (!spec.name.startsWith('socat') && datagrams > 0) cpuUs = ((cpuSeconds(server.pid) - before) * 1e6) / datagrams;
           } catch (err) {
             if (!(err instanceof BenchFailure)) throw err;
             s.failed(`round ${round + 1}, ${spec.name}, ${workload.name}: ${err.message}`);
             continue;
           }
-          const figures = Object.entries(METRICS).map(([metric, of]) => [metric, of(result)] as const);
+          const figures = [...Object.entries(METRICS).map(([metric, of]) => [metric, of(result)] as const), ...(cpuUs === undefined ? [] : [[CPU_METRIC, cpuUs] as const])];
           for (const [metric, figure] of figures) {
             const key = `${spec.name}|${workload.name}|${metric}`;
             samples.set(key, [...(samples.get(key) ?? []), figure]);
           }
-          s.log(`    ${figures.map(([metric, figure]) => `${fmt(figure, metric === 'loss %' ? 2 : 0)} ${metric}`).join(', ')}`);
+          s.log(`    ${figures.map(([metric, figure]) => `${fmt(figure, metric === 'msg/s' || metric === 'p99 µs' ? 0 : 2)} ${metric}`).join(', ')}`);
         }
       } finally {
         await server.stop();
@@ -123,9 +136,9 @@ export async function compareUdp(servers: ServerSpec[], s: UdpCompareSettings): 
   const header = ['workload', 'metric', ...servers.flatMap((spec) => (spec === plainUdpServer ? [spec.name] : [spec.name, 'ratio']))];
   const rows = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const workload of UDP_WORKLOADS) {
-    for (const metric of Object.keys(METRICS)) {
+    for (const metric of [...Object.keys(METRICS), CPU_METRIC]) {
       const base = median(samples.get(`${plainUdpServer.name}|${workload.name}|${metric}`));
-      const digits = metric === 'loss %' ? 2 : 0;
+      const digits = metric === 'msg/s' || metric === 'p99 µs' ? 0 : 2;
       const cells = servers.flatMap((spec) => {
         const value = median(samples.get(`${spec.name}|${workload.name}|${metric}`));
         return spec === plainUdpServer ? [fmt(value, digits)] : [fmt(value, digits), metric === 'loss %' ? '' : ratio(value, base)];

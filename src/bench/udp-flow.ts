@@ -12,6 +12,8 @@ const LOST = 2;
 /** The UDP counts of a run (only datagrams sent while counting). */
 export class UdpCounts {
   counting = false;
+  /** Whether any datagram has been echoed, counted or not: a server is there. */
+  anyEcho = false;
   sent = 0;
   echoed = 0;
   lost = 0;
@@ -137,6 +139,7 @@ export class UdpFlow {
     }
     this.#inFlight.delete(seq);
     this.#remember(seq, ECHOED);
+    counts.anyEcho = true;
     if (sent.counted) {
       counts.echoed++;
       if (seq < this.#highestEchoed) counts.reordered++;

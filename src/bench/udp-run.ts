@@ -47,6 +47,8 @@ export async function runUdpBench(s: UdpRunSettings): Promise<BenchResult> {
       // Connected UDP: ICMP port unreachable comes back as ECONNREFUSED on the next operation.
       if (systemCode(err) === 'ECONNREFUSED') {
         if (refused++ === 0) stats.recordError('connect', `no UDP echo server at ${where} (ICMP port unreachable)`);
+        // Nothing has ever come back: there is no server to measure, and the run ends now.
+        if (!counts.anyEcho) stop.abort();
       } else {
         stats.recordError('error', err.message);
       }
@@ -97,14 +99,24 @@ export async function runUdpBench(s: UdpRunSettings): Promise<BenchResult> {
       progress = setInterval(() => report({ elapsedS: stats.elapsedS(), messages: stats.messages, errors: stats.errorCount }), 1000);
     }
     const limit = s.messageLimit;
+    // A count that stops growing for timeoutMs will not be reached (every datagram lost): the
+    // window ends, and the loss says why.
+    let counted = stats.messages;
+    let countedAt = performance.now();
+    const stalled = (): boolean => {
+      const now = performance.now();
+      if (stats.messages !== counted) [counted, countedAt] = [stats.messages, now];
+      return now - countedAt > Math.max(s.timeoutMs, 1000);
+    };
     if (limit === undefined) await phase(s.durationMs, stop.signal, () => false);
-    else await phase(undefined, stop.signal, () => stats.messages >= limit);
+    else await phase(undefined, stop.signal, () => stats.messages >= limit || stalled());
     stats.endWindow();
     clearInterval(ticker);
     clearInterval(progress);
     for (const flow of flows) flow.stop();
     // What was sent in the window is answered or lost by timeoutMs: then every count is final.
-    await phase(s.timeoutMs + 50, new AbortController().signal, () => flows.every((flow) => flow.inFlight === 0));
+    const noServer = refused > 0 && !counts.anyEcho;
+    if (!noServer) await phase(s.timeoutMs + 50, new AbortController().signal, () => flows.every((flow) => flow.inFlight === 0));
     const now = performance.now() + s.timeoutMs;
     for (const flow of flows) flow.expire(now);
     counts.counting = false;

@@ -10,6 +10,7 @@ export function benchHelp(): string {
   return `Usage: tcpecho bench [HOST] [PORT] [options]     (or HOST:PORT, or a lone PORT)
 
 Drives an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}) and checks every echoed byte.
+With --udp, ping-pong datagrams; loss is reported, not an error (a differing byte is).
 
 ${optionsHelp('bench')}
 Progress is drawn on stderr when it is a terminal. Ctrl-C stops the run and prints the

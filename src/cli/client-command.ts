@@ -24,6 +24,9 @@ checks every echoed byte against what was sent; half-closes at the end of input 
 once every byte is back. The first byte that differs ends it with exit 1, naming its offset.
   cat big.bin | tcpecho client 127.0.0.1 7007 > out.bin
 
+With --udp: a datagram per line at a terminal; from a pipe, stdin in --datagram-size
+datagrams, each resent up to --retries times, exit 1 naming how many were lost.
+
 ${optionsHelp('client')}
 Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 invalid option.
 `;

@@ -13,7 +13,8 @@ export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
-${DEFAULT_PORT} on every interface, event mode).
+${DEFAULT_PORT} on every interface, event mode). With --udp, echoes UDP datagrams instead, and
+refuses those from the ports of reflecting services (see the README's UDP section).
 
 ${optionsHelp('server')}
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, 2 invalid option.

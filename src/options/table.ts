@@ -187,7 +187,7 @@ const server: OptionSpec[] = [
 const udp: OptionSpec[] = [
   {
     flag: 'udp', short: 'u', key: 'udp', kind: 'flag', default: false, commands: ['server', 'client', 'bench'],
-    help: 'UDP datagrams instead of TCP (server: event mode only; bench: ping-pong only; `--timeout` defaults to 1 s)',
+    help: 'UDP datagrams instead of TCP (RFC 862): the server in event mode only, forgetting a source idle for 30 s (`--idle-timeout`); client and bench wait 1 s for an echo (`--timeout`); bench: ping-pong, `--rate` in datagrams a second',
   },
   {
     flag: 'udp-allow-low-ports', key: 'udpAllowLowPorts', kind: 'flag', default: false, commands: ['server'], udpOnly: true,
@@ -214,7 +214,7 @@ const udp: OptionSpec[] = [
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
   server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'help', 'version'],
-  client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
+  client: ['timeout', 'verbose', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
 };
 

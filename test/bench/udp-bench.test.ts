@@ -69,3 +69,22 @@ test('bench --udp: a size below the 8-byte sequence number is a usage error, exi
   assert.equal(run.code, 2);
   assert.match(run.stderr, /at least 8 bytes with UDP/);
 });
+
+test('bench --udp with no server: ends at once with a connect error (ICMP port unreachable), exit 1', async () => {
+  const started = performance.now();
+  const run = await runCli(['bench', '--udp', '127.0.0.1', '9', '-d', '5', '--json']);
+  assert.equal(run.code, 1);
+  const result = JSON.parse(run.stdout.toString()) as BenchResult;
+  assert.equal(result.errors.connect, 1);
+  assert.match(result.errorSamples[0] ?? '', /no UDP echo server at 127\.0\.0\.1:9/);
+  assert.ok(performance.now() - started < 4000, 'it did not run its 5 s');
+});
+
+test('bench --udp -n against a server that never answers ends once the count stops growing', async (t) => {
+  const server = await faultyEchoServer(t, { drop: 1 });
+  const run = await runCli(['bench', '--udp', '127.0.0.1', String(server.port), '-n', '100', '--timeout', '0.2', '--warmup', '0', '--json']);
+  assert.equal(run.code, 1);
+  const result = JSON.parse(run.stdout.toString()) as BenchResult;
+  assert.equal(result.messages, 0);
+  assert.ok((result.udp?.lost ?? 0) > 0);
+});

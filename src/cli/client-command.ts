@@ -43,7 +43,7 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   const timeoutMs = options.timeoutMs as number;
   if (options.udp === true) {
     const { udpClientCommand } = await import('./udp-client.js');
-    const datagram = { datagramSize: options.datagramSize as number, retries: options.retries as number, verbose: flags.verbose === true };
+    const datagram = { datagramSize: options.datagramSize as number, retries: options.retries as number, verbose: flags.verbose === true, hexdump: options.hexdump === true };
     return udpClientCommand({ host, port, family, timeoutMs, ...datagram }, io);
   }
   const verbose = flags.verbose === true ? io.log : () => {};

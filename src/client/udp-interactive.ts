@@ -2,6 +2,7 @@ import type dgram from 'node:dgram';
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { systemCode } from '../errors.js';
+import type { DatagramWatch } from './udp-pipe.js';
 
 export interface UdpInteractiveOptions {
   input: Readable;
@@ -12,6 +13,8 @@ export interface UdpInteractiveOptions {
   timeoutMs: number;
   /** Ends the session (Ctrl-C on the CLI). */
   signal?: AbortSignal;
+  /** Told of every datagram sent and received (`--hexdump`). */
+  watch?: DatagramWatch;
 }
 
 /** Lines awaiting their echo at once, past which the oldest is given up (a bound on memory). */
@@ -24,7 +27,7 @@ const MAX_WAITING = 1024;
  * the signal ends it; resolves then.
  */
 export function udpInteractive(socket: dgram.Socket, options: UdpInteractiveOptions): Promise<void> {
-  const { input, output, log, timeoutMs, signal } = options;
+  const { input, output, log, timeoutMs, signal, watch } = options;
   const waiting: { line: Buffer; timer: NodeJS.Timeout }[] = [];
   const seconds = `${timeoutMs / 1000} s`;
   return new Promise((resolve) => {
@@ -35,6 +38,7 @@ export function udpInteractive(socket: dgram.Socket, options: UdpInteractiveOpti
       if (inputEnded && waiting.length === 0) finish();
     };
     function socketOnMessage(message: Buffer): void {
+      watch?.received(message);
       output.write(message);
       const at = waiting.findIndex((w) => w.line.equals(message));
       if (at === -1) return;
@@ -59,6 +63,7 @@ export function udpInteractive(socket: dgram.Socket, options: UdpInteractiveOpti
         }, timeoutMs),
       };
       waiting.push(entry);
+      watch?.sent(line);
       socket.send(line, (err) => err && socketOnError(err));
     }
     let finished = false;

@@ -9,6 +9,13 @@ export interface UdpPipeOptions {
   timeoutMs: number;
   /** Times a datagram is sent again before it counts as lost. */
   retries: number;
+  /** Told of every datagram sent and received (`--hexdump`). */
+  watch?: DatagramWatch;
+}
+
+export interface DatagramWatch {
+  sent(bytes: Buffer): void;
+  received(bytes: Buffer): void;
 }
 
 export interface UdpPipeResult {
@@ -51,7 +58,7 @@ interface Slot {
  * or the input or output fails.
  */
 export function udpPipe(socket: dgram.Socket, input: Readable, output: Writable, options: UdpPipeOptions): Promise<UdpPipeResult> {
-  const { datagramSize, timeoutMs, retries } = options;
+  const { datagramSize, timeoutMs, retries, watch } = options;
   const counts: UdpPipeResult = { datagrams: 0, sent: 0, received: 0, resent: 0, lost: 0, ignored: 0 };
   const window: Slot[] = [];
   let pending: Buffer[] = [];
@@ -103,6 +110,7 @@ export function udpPipe(socket: dgram.Socket, input: Readable, output: Writable,
     function send(slot: Slot): void {
       slot.sentAt = performance.now();
       slot.tries++;
+      watch?.sent(slot.data);
       socket.send(slot.data, (err) => err && socketOnError(err));
     }
 
@@ -141,6 +149,7 @@ export function udpPipe(socket: dgram.Socket, input: Readable, output: Writable,
     }
 
     function socketOnMessage(message: Buffer): void {
+      watch?.received(message);
       const slot = window.find((s) => s.state === 'waiting' && s.data.length === message.length && s.data.equals(message));
       if (slot === undefined) {
         counts.ignored++;

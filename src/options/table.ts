@@ -214,7 +214,7 @@ const udp: OptionSpec[] = [
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
   server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'help', 'version'],
-  client: ['timeout', 'verbose', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
+  client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
 };
 

@@ -83,3 +83,13 @@ test('interactive UDP: each line is one datagram, its echo is written; a line wi
   await within(session2, 3000, 'the second session to end');
   assert.deepEqual(logs, ['no echo within 0.2 s']);
 });
+
+test('client --udp --hexdump: each datagram sent and its echo in hexdump -C layout on stderr, stdout unchanged', async (t) => {
+  const server = await startUdpEchoServer();
+  t.after(() => server.destroy());
+  const result = await runCli(['client', '--udp', '--hexdump', '127.0.0.1', String(server.address.port)], { input: 'hello, udp' });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), 'hello, udp');
+  const line = '00000000  68 65 6c 6c 6f 2c 20 75  64 70                    |hello, udp|';
+  assert.equal(result.stderr, `#${server.url} > 10 bytes\n${line}\n#${server.url} < 10 bytes\n${line}\n`);
+});

@@ -5,8 +5,9 @@ import { hexdumpLines } from '../../hexdump.js';
 const DUMP_BOUND_BYTES = 1024 * 1024;
 
 /**
- * `--hexdump` for datagrams: each one received as a `#SOURCE < N bytes` header and its bytes in
- * `hexdump -C` layout, each echo as a `#SOURCE > N bytes` header alone (the same bytes). The
+ * `--hexdump` for datagrams: each one received as a `#PEER < N bytes` header and its bytes in
+ * `hexdump -C` layout; each sent as `#PEER > N bytes`, the server's echo as the header alone (the
+ * same bytes), the client's datagrams with their bytes. The
  * echo never waits on it: when the stream is more than DUMP_BOUND_BYTES behind (stderr to a
  * slow pipe), datagrams are not dumped, and counted; one line then says how many were skipped.
  */
@@ -24,9 +25,11 @@ export class DatagramDump {
     this.#write(`#${source} < ${bytes.length} bytes\n${hexdumpLines(bytes)}`);
   }
 
-  sent(source: string, length: number): void {
+  /** An echo sent: its header alone when `bytes` is a length (the bytes are those received), else dumped too. */
+  sent(peer: string, bytes: number | Buffer): void {
     if (this.#behind()) return;
-    this.#write(`#${source} > ${length} bytes\n`);
+    if (typeof bytes === 'number') this.#write(`#${peer} > ${bytes} bytes\n`);
+    else this.#write(`#${peer} > ${bytes.length} bytes\n${hexdumpLines(bytes)}`);
   }
 
   #behind(): boolean {

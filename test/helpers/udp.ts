@@ -53,6 +53,23 @@ export function collectFor(socket: dgram.Socket, ms: number): Promise<Buffer[]> 
   );
 }
 
+/** The first `count` datagrams `socket` receives, or those that came within `ms` (then fewer). */
+export function collectCount(socket: dgram.Socket, count: number, ms: number): Promise<Buffer[]> {
+  const got: Buffer[] = [];
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function onMessage(message: Buffer): void {
+      if (got.push(message) === count) done();
+    }
+    function done(): void {
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+      resolve(got);
+    }
+    socket.on('message', onMessage);
+  });
+}
+
 /** A small seeded PRNG (mulberry32): the same faults on every run. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;

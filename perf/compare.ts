@@ -4,7 +4,7 @@
 // says how.
 import net from 'node:net';
 import os from 'node:os';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchResult } from '../src/bench/index.js';
@@ -15,7 +15,7 @@ import { forkChildFigures } from './fork-children.js';
 import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
 import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
-import { ROOT, ncatServer, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { ROOT, ncatServer, plainServer, plainUnixServer, refechoServer, socatServer, tcpechoServer, tcpechoUnixServer, type ServerSpec } from './servers.js';
 import { compareUdp, plainUdpServer, socatUdpServer, tcpechoUdpServer } from './udp-compare.js';
 
 const USAGE =
@@ -39,9 +39,10 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     without them the refecho row, the C driver and the generator comparison are left out
   --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
   --loadgen-only    that comparison only
-  --only 'A,B'      these servers only (and the plain one); the UDP rows run when a UDP server
-                    (tcpecho udp, socat udp fork) is named
-  --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork)
+  --only 'A,B'      these servers only (and the plain one); 'tcpecho event unix' is the Unix socket
+                    rows (event mode and the plain server, each on a Unix socket), run by default
+  --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork); with
+                    --only, they run when a UDP server (tcpecho udp, socat udp fork) is named
   --udp-only        the UDP rows only
 `;
 
@@ -165,6 +166,14 @@ const ALL_WORKLOADS: Workload[] = [
   // The C generator has no rate: this row is tcpecho bench's under either driver.
   { name: 'connect 5/s 64 B', node: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: ['p50 µs', 'p90 µs'] },
 ];
+/**
+ * Over a Unix socket: tcpecho's event mode against the plain server on one, driven by `tcpecho
+ * bench --unix` (the C generator speaks TCP only, so under either driver).
+ */
+const UNIX_WORKLOADS: Workload[] = [
+  { name: 'unix pingpong c=50 1 KiB', node: ['-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'unix stream c=4 64 KiB', node: ['-m', 'stream', '-c', '4', '-s', '64k'], metrics: ['MiB/s'] },
+];
 // Two generator threads on one CPU measure nothing.
 const WORKLOADS = ALL_WORKLOADS.filter((w) => !(PINNED && w.node.includes('--threads')));
 const driverOf = (w: Workload): Driver => (C_DRIVER && w.c !== undefined ? 'C loadgen' : 'tcpecho bench');
@@ -180,11 +189,14 @@ function recordFailure(what: string): void {
   log(`    FAILED (left out of the medians): ${what}`);
 }
 
-/** One run of `workload` against `port` with its row's driver: its figures by metric, or undefined when it failed. */
-function measure(workload: Workload, port: number, what: string): Record<string, number> | undefined {
+/**
+ * One run of `workload` against `port` (a Unix socket's path: tcpecho bench only) with its row's
+ * driver: its figures by metric, or undefined when it failed.
+ */
+function measure(workload: Workload, port: number | string, what: string): Record<string, number> | undefined {
   try {
     if (driverOf(workload) === 'C loadgen') {
-      const summary = loadgen(TOOLS.path.loadgen as string, port, workload.c as string[], RUN);
+      const summary = loadgen(TOOLS.path.loadgen as string, port as number, workload.c as string[], RUN);
       return Object.fromEntries(workload.metrics.map((m) => [m, (C_METRICS[m] as (s: LoadgenSummary) => number)(summary)]));
     }
     const result = nodeBench(port, workload.node, RUN);
@@ -226,7 +238,7 @@ function record(samples: Samples, key: string, value: number): void {
   samples.set(key, [...(samples.get(key) ?? []), value]);
 }
 
-async function compareServers(servers: ServerSpec[]): Promise<Samples> {
+async function compareServers(servers: ServerSpec[], workloads: Workload[] = WORKLOADS): Promise<Samples> {
   const samples: Samples = new Map();
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so that no server always runs first or last.
@@ -234,9 +246,9 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
     for (const spec of order) {
       const server = await spec.start(SERVER_CPU);
       try {
-        for (const workload of WORKLOADS) {
+        for (const workload of workloads) {
           log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name} (${driverOf(workload)})`);
-          const figures = measure(workload, server.port, `round ${round + 1}, ${spec.name}, ${workload.name}`);
+          const figures = measure(workload, server.unix ?? server.port, `round ${round + 1}, ${spec.name}, ${workload.name}`);
           if (figures === undefined) continue;
           for (const [metric, figure] of Object.entries(figures)) record(samples, `${spec.name}|${workload.name}|${metric}`, figure);
           // Every run's figures in the log: an outlier behind a median can be seen there.
@@ -254,14 +266,13 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
   return samples;
 }
 
-function serverTable(servers: ServerSpec[], samples: Samples): string {
-  const baseline = plainServer.name;
+function serverTable(servers: ServerSpec[], samples: Samples, workloads: Workload[] = WORKLOADS, baseline = plainServer.name): string {
   const header = ['workload', 'metric', 'driver', ...servers.flatMap((s) => (s.name === baseline ? [s.name] : [s.name, 'ratio']))];
   const rows = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const lines: Array<[string, string, string]> = [
-    ...WORKLOADS.flatMap((w) => w.metrics.map((m) => [w.name, m, driverOf(w)] as [string, string, string])),
+    ...workloads.flatMap((w) => w.metrics.map((m) => [w.name, m, driverOf(w)] as [string, string, string])),
     // This script's own sockets, connecting and saying nothing.
-    ...(IDLE > 0 ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
+    ...(IDLE > 0 && workloads === WORKLOADS ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
   ];
   for (const [workload, metric, driver] of lines) {
     const base = median(samples.get(`${baseline}|${workload}|${metric}`));
@@ -303,21 +314,33 @@ async function main(): Promise<void> {
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
   for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
   let runUdp = !values['no-udp'] && !values['loadgen-only'];
+  // The Unix socket rows: their own two servers, in a directory of this run's.
+  const unixDir = mkdtempSync(join(os.tmpdir(), 'tcpecho-compare-'));
+  process.on('exit', () => rmSync(unixDir, { recursive: true, force: true }));
+  const plainUnix = plainUnixServer(join(unixDir, 'plain.sock'));
+  const unixServers: ServerSpec[] = [tcpechoUnixServer(join(unixDir, 'tcpecho.sock')), plainUnix];
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const unknown = [...wanted].filter((name) => ![...servers, ...udpServers].some((spec) => spec.name === name));
+    const known = [...servers, unixServers[0] as ServerSpec, ...udpServers.filter((spec) => spec !== plainUdpServer)];
+    const unknown = [...wanted].filter((name) => !known.some((spec) => spec.name === name));
+    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${known.map((spec) => spec.name).join(', ')})`);
+    // The plain server is the baseline of every ratio; with only Unix servers named, no TCP rows.
+    const tcpWanted = servers.some((spec) => wanted.has(spec.name));
+    servers.splice(0, servers.length, ...servers.filter((spec) => tcpWanted && (spec === plainServer || wanted.has(spec.name))));
+    if (!wanted.has(unixServers[0]?.name as string)) unixServers.splice(0, unixServers.length);
     runUdp &&= udpServers.some((spec) => spec !== plainUdpServer && wanted.has(spec.name));
     udpServers.splice(0, udpServers.length, ...udpServers.filter((spec) => spec === plainUdpServer || wanted.has(spec.name)));
-    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${servers.map((spec) => spec.name).join(', ')})`);
-    // The plain server is the baseline of every ratio.
-    servers.splice(0, servers.length, ...servers.filter((spec) => spec === plainServer || wanted.has(spec.name)));
   }
 
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
-  if (loadgenOnly || values['udp-only']) servers.splice(0, servers.length);
+  if (loadgenOnly || values['udp-only']) {
+    servers.splice(0, servers.length);
+    unixServers.splice(0, unixServers.length);
+  }
   const samples = await compareServers(servers);
+  const unixSamples = await compareServers(unixServers, UNIX_WORKLOADS);
   const udpTable = runUdp ? await compareUdp(udpServers, { rounds: ROUNDS, run: RUN, serverCpu: SERVER_CPU, log, failed: recordFailure }) : undefined;
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
@@ -344,7 +367,7 @@ async function main(): Promise<void> {
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end (what else ran on the machine).`,
     setupLine(),
     ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
-    ...(loadgenOnly || values['udp-only']
+    ...(loadgenOnly || servers.length === 0
       ? []
       : [
           '',
@@ -357,6 +380,17 @@ async function main(): Promise<void> {
             (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
           '',
         ]),
+    ...(unixServers.length > 0
+      ? [
+          '',
+          '## Unix domain sockets; ratio = tcpecho / the plain node server on a Unix socket',
+          '',
+          serverTable(unixServers, unixSamples, UNIX_WORKLOADS, plainUnix.name),
+          '',
+          'Both on a socket file in a temporary directory, driven by `tcpecho bench --unix` (one thread), alternating as above.',
+          '',
+        ]
+      : []),
     ...(udpTable
       ? [
           '',

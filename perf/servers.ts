@@ -21,7 +21,10 @@ export interface ServerSpec {
 }
 
 export interface RunningServer {
+  /** The TCP port on 127.0.0.1; NaN for a server on a Unix socket. */
   port: number;
+  /** The Unix socket path, for a server on one. */
+  unix?: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -43,6 +46,39 @@ export function tcpechoServer(mode: string, extra: string[] = [], label = ''): S
         return match ? Number(match[1]) : undefined;
       }, `tcpecho ${mode} to listen`);
       return running(child, port);
+    },
+  };
+}
+
+/** tcpecho's server on a Unix socket, `path` (event mode unless `extra` says otherwise). */
+export function tcpechoUnixServer(path: string, extra: string[] = []): ServerSpec {
+  const name = 'tcpecho event unix';
+  return {
+    name,
+    idle: false,
+    async start(cpu) {
+      mkdirSync(OUT, { recursive: true });
+      const log = `${OUT}server-${name.replaceAll(/[^a-z0-9]+/gi, '-')}.log`;
+      const fd = openSync(log, 'w');
+      const child = spawn(...onCpu(cpu, process.execPath, [CLI, 'server', '--unix', path, ...extra]), { stdio: ['ignore', 'ignore', fd] });
+      closeSync(fd);
+      await waitFor(() => (readFileSync(log, 'utf8').includes(`listening on unix:${path}`) ? true : undefined), 'tcpecho to listen on its Unix socket');
+      return running(child, Number.NaN, path);
+    },
+  };
+}
+
+/** The plain Node server of the issue (`s.pipe(s)`) on a Unix socket, `path`. */
+export function plainUnixServer(path: string): ServerSpec {
+  return {
+    name: 'plain node unix',
+    idle: false,
+    async start(cpu) {
+      const child = spawn(...onCpu(cpu, process.execPath, [PLAIN, path]), { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await waitFor(() => (out.includes('\n') ? true : undefined), 'the plain server to listen on its Unix socket');
+      return running(child, Number.NaN, path);
     },
   };
 }
@@ -115,9 +151,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function running(child: ChildProcess, port: number): RunningServer {
+function running(child: ChildProcess, port: number, unix?: string): RunningServer {
   return {
     port,
+    ...(unix === undefined ? {} : { unix }),
     pid: child.pid as number,
     async stop() {
       if (child.exitCode !== null) return;

@@ -3,7 +3,7 @@ import { connectError, connectTimeoutError } from '../connect-errors.js';
 import { systemCode, type TcpechoError } from '../errors.js';
 import type { LoadWorker } from './load-worker.js';
 import type { ErrorKind } from './types.js';
-import type { LoadContext } from './verified-connection.js';
+import { connectTarget, type LoadContext } from './verified-connection.js';
 
 /**
  * `--mode connect`: one slot of the connection-rate test. It loops: connect, send one message,
@@ -83,14 +83,14 @@ export class ConnectLoop implements LoadWorker {
   }
 
   #cycle(): void {
-    const { host, port, family, where, size, pattern, timeoutMs, opening } = this.#ctx;
+    const { host, where, size, pattern, timeoutMs, opening } = this.#ctx;
     this.#cycleStart = performance.now();
     this.lastProgress = this.#cycleStart;
     this.#received = 0;
     this.#failed = false;
     this.#connected = false;
     this.#start = pattern.randomStart();
-    const socket = net.connect({ host, port, ...(family === undefined ? {} : { family }), noDelay: true, allowHalfOpen: true });
+    const socket = net.connect({ ...connectTarget(this.#ctx), noDelay: true, allowHalfOpen: true });
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => this.#connectFailed(connectTimeoutError(where, timeoutMs)), timeoutMs).unref();
     socket.on('connect', () => {

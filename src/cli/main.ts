@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The tcpecho executable: picks the subcommand, maps errors to one line and an exit code.
 // The only place that calls process.exit.
-import { TcpechoError, UsageError } from '../errors.js';
+import { TcpechoError, TlsConfigError, UsageError } from '../errors.js';
 import { processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -11,6 +11,7 @@ Commands:
   server   run an echo server (tcpecho server --help)
   client   connect to an echo server (tcpecho client --help)
   bench    load an echo server and verify every byte (tcpecho bench --help)
+  ping     probe an echo server as ping does, every byte checked (tcpecho ping --help)
 
 Options:
   -h, --help      show this help
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   server: async () => (await import('./server-command.js')).serverCommand,
   client: async () => (await import('./client-command.js')).clientCommand,
   bench: async () => (await import('./bench-command.js')).benchCommand,
+  ping: async () => (await import('./ping-command.js')).pingCommand,
 };
 
 async function main(argv: string[], io: Io): Promise<number> {
@@ -51,7 +53,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 }
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError) return 2;
+  if (err instanceof UsageError || err instanceof TlsConfigError) return 2;
   return 1;
 }
 

@@ -8,9 +8,12 @@ import { logConnections, logWarnings, stamp } from './server-log.js';
 import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseFamily, parseTarget } from './address.js';
+import { serverTlsFromFlags } from './tls-files.js';
+import { resolveServerTls } from '../server/tls/server-tls.js';
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
+       tcpecho server --unix PATH [options]
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
 ${DEFAULT_PORT} on every interface, event mode). With --udp, echoes UDP datagrams instead, and
@@ -23,13 +26,24 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, 2 invalid option.
 
 /** `tcpecho server`: runs until SIGINT or SIGTERM, then drains and resolves with the exit code. */
 export async function serverCommand(args: string[], io: Io): Promise<number> {
-  const { options, flags, positionals, given } = parseCommandLine('server', args, 1);
+  const { options, flags, cliValues, positionals, given } = parseCommandLine('server', args, 1);
   if (flags.help) return io.out(serverHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
   // The option table has checked every value; its keys are EchoServerOptions'.
   const serverOptions = options as EchoServerOptions;
-  if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
-  Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
+  if (given.has('unix')) {
+    checkNoTcpAddress(positionals[0], flags, given);
+  } else {
+    if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
+    Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
+  }
+
+  const tlsFlags = serverTlsFromFlags(cliValues, flags.tls === true);
+  if (tlsFlags !== undefined) {
+    // Checked here so that a mistake names the flag and its file; the library gets the PEM text.
+    const tls = await resolveServerTls(tlsFlags.tls, tlsFlags.names);
+    if (tls !== undefined) serverOptions.tls = tls.settings;
+  }
 
   if (options.udp === true) {
     const { udpServerCommand } = await import('./udp-server.js');
@@ -39,7 +53,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const log = new LogSink(process.stderr, { stamp });
   if (!flags.quiet) logConnections(server, log.line);
   logWarnings(server, log.line);
-  io.log(`tcpecho listening on ${server.url} (mode ${server.mode})`);
+  if (server.tlsFingerprint !== undefined) io.log(`tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
+  io.log(`tcpecho listening on ${server.url} (mode ${server.mode}${server.tlsFingerprint === undefined ? '' : ', tls'})`);
 
   const signal = await io.nextStopSignal();
   // Stop accepting before saying so: whoever reads the line may connect at once.
@@ -51,6 +66,19 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   log.flush();
   io.log('stopped');
   return 0;
+}
+
+/** `--unix PATH` listens instead of a TCP address: naming one as well is a mistake, said in one line. */
+function checkNoTcpAddress(positional: string | undefined, flags: Record<string, boolean>, given: Set<string>): void {
+  const tcp = [
+    ...(positional === undefined ? [] : [`\`${positional}\``]),
+    ...(given.has('host') ? ['`--host`'] : []),
+    ...(given.has('port') ? ['`--port`'] : []),
+    ...(given.has('ipv6Only') ? ['`--ipv6-only`'] : []),
+    ...(flags.ipv4 === true ? ['`-4`'] : []),
+    ...(flags.ipv6 === true ? ['`-6`'] : []),
+  ];
+  if (tcp.length > 0) throw new UsageError(`Give either \`--unix\` or a TCP address, not both (got ${tcp.join(', ')} with \`--unix\`)`);
 }
 
 /** `tcpecho server 9000` (nc's habit) or `tcpecho server 127.0.0.1:9000`. */

@@ -3,6 +3,7 @@ import { connectError, connectTimeoutError } from '../connect-errors.js';
 import { AbortError } from '../errors.js';
 import { checkFamily, checkInteger, checkPort, formatAddress } from '../options/values.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
+import { checkUnixPath, nodeUnixPath, unixUrl } from '../unix-path.js';
 
 export interface ConnectOptions {
   /** @default '127.0.0.1' (the same default host as the CLI's client and bench) */
@@ -11,6 +12,11 @@ export interface ConnectOptions {
   port?: number;
   /** Only addresses of this IP version (nc's `-4` / `-6`). @default both */
   family?: 4 | 6;
+  /**
+   * Connect to this Unix domain socket instead of TCP (`host`, `port` and `family` are then
+   * unused); `@NAME` is a Linux abstract name. @default none (TCP)
+   */
+  unix?: string;
   /** Give up when no connection is established within this time, name lookup included. @default 10000 */
   timeoutMs?: number;
   /** Aborting it gives up on the connection: rejects with `TCPECHO_ERR_ABORTED`. */
@@ -21,7 +27,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_TIMEOUT_MS = 86_400_000;
 
 /**
- * Opens a TCP connection to an echo server and resolves once it is established, with
+ * Opens a TCP connection (or one over a Unix socket, with `unix`) to an echo server and resolves once it is established, with
  * `allowHalfOpen` (so `end()` half-closes and the echo can still be read) and `noDelay` set.
  * Rejects with a `TcpechoError`: `TCPECHO_ERR_CONNECT_TIMEOUT`, `TCPECHO_ERR_CONNECT`,
  * `TCPECHO_ERR_ABORTED`, or `TCPECHO_ERR_USAGE` for invalid options.
@@ -44,11 +50,13 @@ export async function connectEchoObserved(options: ConnectOptions, observe: (soc
   const family = checkFamily(options.family, host);
   const timeoutMs = checkInteger(options.timeoutMs ?? CONNECT_TIMEOUT_MS, 'timeoutMs', 1, MAX_TIMEOUT_MS);
   const { signal } = options;
-  const where = formatAddress(host, port);
+  const unix = options.unix === undefined ? undefined : checkUnixPath(options.unix, 'unix');
+  const where = unix === undefined ? formatAddress(host, port) : unixUrl(unix);
   if (signal?.aborted) throw new AbortError(`Connecting to ${where} was aborted`, { cause: signal.reason });
 
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, ...(family === undefined ? {} : { family }) });
+    const target = unix !== undefined ? { path: nodeUnixPath(unix) } : { host, port, ...(family === undefined ? {} : { family }) };
+    const socket = net.connect({ ...target, allowHalfOpen: true, noDelay: true });
     observe(socket);
     const timer = setTimeout(timerOnTimeout, timeoutMs).unref();
 

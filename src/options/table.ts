@@ -6,7 +6,7 @@ import os from 'node:os';
  * range is written here and nowhere else.
  */
 
-export const COMMANDS = ['server', 'client', 'bench'] as const;
+export const COMMANDS = ['server', 'client', 'bench', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /**
@@ -28,7 +28,11 @@ export type OptionValue = number | string | boolean | string[];
 export interface OptionSpec {
   /** The long flag, without its dashes: `max-connections`. */
   readonly flag: string;
-  /** The one-letter flag; it means the same in every subcommand that has it. */
+  /**
+   * The one-letter flag; it means the same in every subcommand that has it, with one exception
+   * kept on purpose: `-c` is bench's `--connections` (as in wrk and autocannon) and ping's
+   * `--count` (as in ping).
+   */
   readonly short?: string;
   /**
    * The library's name for it (`maxConnections`, with the unit: `idleTimeoutMs`). Options that
@@ -82,8 +86,8 @@ export const DEFAULT_PORT = 7007;
 export const DEFAULT_HOST = '127.0.0.1';
 
 const common: OptionSpec[] = [
-  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'], help: 'show this help' },
-  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'], help: 'show the version' },
+  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show this help' },
+  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show the version' },
 ];
 
 const server: OptionSpec[] = [
@@ -216,6 +220,8 @@ export const UDP_OPTIONS: Record<Command, readonly string[]> = {
   server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'help', 'version'],
   client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
+  // ping has no --udp (yet): nothing of it applies with it.
+  ping: [],
 };
 
 /** The one mode each subcommand's `--udp` has. */
@@ -231,11 +237,11 @@ export const UDP_DEFAULTS: Partial<Record<Command, Record<string, OptionValue>>>
 
 const families: OptionSpec[] = [
   {
-    flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
+    flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'],
     help: 'IPv4 only; the default host is 127.0.0.1 (server: 0.0.0.0)',
   },
   {
-    flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
+    flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'],
     help: 'IPv6 only; the default host is ::1 (server: `::`, refusing IPv4)',
   },
 ];
@@ -294,8 +300,27 @@ const bench: OptionSpec[] = [
   { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench'], help: 'print one JSON object with every figure on stdout, nothing else' },
 ];
 
+const ping: OptionSpec[] = [
+  {
+    flag: 'interval', short: 'i', key: 'intervalMs', kind: 'seconds', arg: 'SECS', min: 10, max: DAY_MS, default: 1000, commands: ['ping'],
+    help: 'time from the start of one probe to the start of the next; probes never overlap, so a slower probe delays the next',
+  },
+  { flag: 'size', short: 's', key: 'size', kind: 'size', arg: 'SIZE', min: 1, max: 64 * 2 ** 20, default: 64, commands: ['ping'], help: 'bytes per probe: 64, 1k, 64KiB' },
+  { flag: 'count', short: 'c', key: 'count', kind: 'integer', arg: 'N', min: 1, max: Number.MAX_SAFE_INTEGER, defaultText: 'until Ctrl-C', commands: ['ping'], help: 'stop after N probes' },
+  {
+    flag: 'probe-timeout', short: 'W', key: 'probeTimeoutMs', kind: 'seconds', arg: 'SECS', min: 10, max: DAY_MS, default: 2000, commands: ['ping'],
+    help: 'a probe not echoed within this long, connect included, is a timeout',
+  },
+  {
+    flag: 'keep', key: 'keep', kind: 'flag', default: false, commands: ['ping'],
+    help: 'probe over one connection instead of a new one per probe; a failed probe closes it and the next opens another',
+  },
+  { flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['ping'], help: 'print only the summary' },
+  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['ping'], help: 'print one JSON object with the summary and every probe on stdout, nothing else' },
+];
+
 /** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...udp, ...common];
+export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...ping, ...udp, ...common];
 
 /** The options one subcommand takes, in help order. */
 export function optionsOf(command: Command): OptionSpec[] {

@@ -3,15 +3,19 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WorkerStartError } from '../errors.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
+import { AddressRules } from './address-rules.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { closeListener, Shutdown } from './shutdown.js';
 import { LiveProcesses } from './live-processes.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
 import { WaitingClients } from './waiting-clients.js';
+import type { EchoSettings } from './echo-settings.js';
+import { broadcastFaults } from './faults/fault-broadcast.js';
+import { checkFaults, type Faults } from './faults/faults.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
@@ -20,8 +24,11 @@ export interface ClusterOptions {
   workers: number;
   balance: Balance;
   maxConnections: number;
-  idleTimeoutMs: number;
   drainTimeoutMs: number;
+  settings: EchoSettings;
+  tlsFingerprint: string | undefined;
+  allow: string[];
+  deny: string[];
 }
 
 interface Worker {
@@ -57,6 +64,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   readonly mode: ServerMode = 'cluster';
   readonly #options: ClusterOptions;
   readonly #server: net.Server;
+  readonly #rules: AddressRules | undefined;
   readonly #workers: Array<Worker | undefined>;
   readonly #waiting = new WaitingClients<Waiting>((client) => this.#waitingOnGone(client));
   readonly #crashes = new RestartBackoff({ windowMs: CRASH_WINDOW_MS });
@@ -75,10 +83,12 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   /** @internal use startEchoServer({ mode: 'cluster' }) */
   constructor(options: ClusterOptions) {
     super();
-    this.#options = options;
+    // A copy of the settings: setFaults changes what replacement workers start with.
+    this.#options = { ...options, settings: { ...options.settings } };
     this.#workers = Array.from({ length: options.workers }, () => undefined);
+    this.#rules = AddressRules.from(options.allow, options.deny);
     this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    this.#server.on('connection', (socket) => this.#route(socket));
+    this.#server.on('connection', (socket) => this.#admit(socket));
   }
 
   get address(): EchoServerAddress {
@@ -86,7 +96,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   get url(): string {
-    return formatAddress(this.address.host, this.address.port);
+    return addressUrl(this.address);
   }
 
   get connections(): number {
@@ -104,6 +114,26 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     return [];
   }
 
+  get tlsFingerprint(): string | undefined {
+    return this.#options.tlsFingerprint;
+  }
+
+  getFaults(): Faults {
+    return { ...this.#options.settings.faults };
+  }
+
+  /** Workers started later (replacements) start with these; every worker alive has them before this resolves. */
+  async setFaults(faults: Faults): Promise<void> {
+    const checked = checkFaults(faults);
+    this.#options.settings.faults = Object.keys(checked).length === 0 ? undefined : checked;
+    await broadcastFaults(this.#processes, this.#options.settings.faults);
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
+  }
+
+  /** Connections closed at once: `maxConnections` were open, or `allow`/`deny` refused the address. */
   get rejectedConnections(): number {
     return this.#rejected;
   }
@@ -163,9 +193,12 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   #startWorker(index: number): void {
-    const { workers, idleTimeoutMs, maxConnections } = this.#options;
-    const config: ClusterWorkerConfig = { index, workers, idleTimeoutMs, maxConnections: Math.ceil(maxConnections / workers) };
-    const child = fork(WORKER_ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    const { workers, maxConnections, settings, allow, deny } = this.#options;
+    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: this.#options.listen.unix !== undefined, allow, deny };
+    const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    // Its first message; it says it is ready only once it has it.
+    // (No channel when the worker could not be started at all: its 'error' says so.)
+    if (child.connected) child.send({ type: 'config', config } satisfies PrimaryMessage, ignoreError);
     const worker: Worker = { index, child, ready: false, open: new Map() };
     this.#workers[index] = worker;
     this.#processes.add(child);
@@ -200,7 +233,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         break;
       case 'reject':
         this.#rejected++;
-        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: 'max-connections', rejected: this.#rejected });
+        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: message.reason, rejected: this.#rejected });
         break;
       case 'warning':
         this.emit('warning', new Error(`worker ${String(worker.child.pid)}: ${message.message}`));
@@ -232,6 +265,23 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     this.#restarts.add(restart);
   }
 
+  /**
+   * A connection the primary accepted (every one with `rr`, the few it wins with `shared`): refused
+   * on its address alone before any worker sees it, else routed.
+   */
+  #admit(socket: net.Socket): void {
+    const { remoteAddress, remotePort } = socket;
+    if (this.#rules !== undefined && !this.#rules.allows(remoteAddress ?? '')) {
+      socket.on('error', ignoreError);
+      socket.destroy();
+      if (remoteAddress === undefined || remotePort === undefined) return;
+      this.#rejected++;
+      this.emit('reject', { remoteAddress, remotePort, reason: 'denied', rejected: this.#rejected });
+      return;
+    }
+    this.#route(socket);
+  }
+
   /** Hands an accepted socket to the next ready worker, or holds it until one is ready. */
   #route(socket: net.Socket): void {
     socket.on('error', ignoreError);
@@ -247,7 +297,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       }
     }
     if (this.#stopping) return void socket.destroy();
-    const { remoteAddress, remotePort } = socket;
+    const { remoteAddress, remotePort } = this.#peer(socket);
     if (this.connections >= this.#options.maxConnections) {
       // No worker to take it, and as many waiting or served as the limit allows.
       socket.destroy();
@@ -261,15 +311,22 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   /** A client that left while no worker was ready: no worker ever saw it, so it has no id (0). */
   #waitingOnGone({ socket, queuedAt }: Waiting): void {
+    const { remoteAddress, remotePort } = this.#peer(socket);
     this.emit('disconnect', {
       id: 0,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress: remoteAddress ?? '',
+      remotePort: remotePort ?? 0,
       bytesRead: 0,
       bytesWritten: 0,
       durationMs: performance.now() - queuedAt,
       reason: 'gone',
     });
+  }
+
+  /** The client's address; on a Unix socket, which has none, `unix` and port 0. */
+  #peer(socket: net.Socket): { remoteAddress: string | undefined; remotePort: number | undefined } {
+    if (this.#options.listen.unix !== undefined) return { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 };
+    return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
   }
 
   #tell(worker: Worker, message: PrimaryMessage, handle?: net.Server): void {

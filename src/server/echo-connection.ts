@@ -1,7 +1,11 @@
 import type net from 'node:net';
 import { systemCode } from '../errors.js';
+import type { HexdumpTap } from '../hexdump.js';
 import { adoptWithOnread } from './adopt-socket.js';
 import { FULL_READ, type EchoContext } from './echo-context.js';
+import type { TlsDetails } from './tls/tls-acceptor.js';
+import { echoFaultNames, hasEchoFaults, type Faults } from './faults/faults.js';
+import { FaultyEcho } from './faults/faulty-echo.js';
 
 /**
  * Why a connection ended:
@@ -12,9 +16,10 @@ import { FULL_READ, type EchoContext } from './echo-context.js';
  * - `aborted`: the server destroyed it (shutdown past the drain deadline, or `destroy()`);
  * - `child-exit`: fork mode only, the child serving it exited before reporting (killed, crashed);
  * - `handoff-failed`: fork mode only, the child could not take the connection over;
- * - `gone`: fork mode and the cluster primary, the client left (FIN or reset) while it waited for a process.
+ * - `gone`: fork mode and the cluster primary, the client left (FIN or reset) while it waited for a process;
+ * - `tls-error`: the TLS handshake failed or timed out (`errorCode` says why); nothing was echoed.
  */
-export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone';
+export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone' | 'tls-error';
 
 /** What one connection did, reported when it has closed. */
 export interface EchoResult {
@@ -24,8 +29,16 @@ export interface EchoResult {
   bytesWritten: number;
   durationMs: number;
   reason: CloseReason;
-  /** The system error code (`ECONNRESET`, `EPIPE`, ...) when the reason is an error. */
+  /**
+   * The system error code (`ECONNRESET`, `EPIPE`, ...) when the reason is an error; for
+   * `tls-error`, Node's or OpenSSL's (`ERR_SSL_HTTP_REQUEST`, `ERR_TLS_HANDSHAKE_TIMEOUT`,
+   * `NO_CLIENT_CERT`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...).
+   */
   errorCode?: string;
+  /** A TLS connection's protocol, cipher, ALPN and client certificate subject. */
+  tls?: TlsDetails;
+  /** The echo faults that acted on this connection, in the order they apply (`delay`, `chunk`, ...). */
+  faults?: string[];
 }
 
 export type EchoDone = (result: EchoResult) => void;
@@ -45,6 +58,13 @@ interface EchoState {
   /** A pool buffer this connection alone reads into next (its last read was long), else undefined. */
   bulkBuffer: Buffer | undefined;
   context: EchoContext;
+  /** Drawn at accept: faults apply when it is below the `faultRate` in force. */
+  faultDraw: number;
+  /** Set once faults have acted: from then on it decides when the echo leaves. */
+  faulty: FaultyEcho | undefined;
+  faultNames: Set<string> | undefined;
+  /** With `--hexdump`: the dump every chunk goes through, both ways. */
+  dump: HexdumpTap | undefined;
 }
 
 type EchoSocket = net.Socket & { [kEcho]: EchoState };
@@ -59,13 +79,22 @@ type EchoSocket = net.Socket & { [kEcho]: EchoState };
  *
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
  * does not read), reading stops until `'drain'`.
+ *
+ * With `dump`, every chunk received and its echo go through it first, and reading also stops
+ * while the dump's stream (stderr) will not take more: a slow terminal slows the echo rather than
+ * growing the process. Such a connection is served the stream way; without one, nothing is
+ * added per chunk.
  */
-export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0): net.Socket {
-  const state: EchoState = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context };
+export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0, dump?: HexdumpTap): net.Socket {
+  const state: EchoState = {
+    startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context,
+    faultDraw: Math.random(), faulty: undefined, faultNames: undefined, dump,
+  };
   // Node asks where the next read goes right after each read's callback. Node calls it without a
   // `this`, so this is the one closure per connection.
   const nextReadBuffer = (): Buffer => state.bulkBuffer ?? context.readBuffer;
-  const adopted = context.adopt ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
+  // A TLS socket reads through its own machinery (decrypting into buffers of its own): the stream way.
+  const adopted = context.adopt && dump === undefined && !('encrypted' in socket) ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
   const echoSocket = (adopted ?? socket) as EchoSocket;
   echoSocket[kEcho] = state;
   context.open++;
@@ -76,11 +105,11 @@ export function echoConnection(socket: net.Socket, context: EchoContext, done: E
     // Sockets received over IPC are created with allowHalfOpen false: set before any I/O, so that
     // the client's FIN does not end our side while echoes are still queued.
     socket.allowHalfOpen = true;
-    socket.on('data', socketOnData);
+    socket.on('data', dump === undefined ? socketOnData : socketOnDumpedData);
   } else {
     context.adopted++;
   }
-  echoSocket.on('drain', socketOnDrain);
+  echoSocket.on('drain', dump === undefined ? socketOnDrain : socketOnDumpedDrain);
   echoSocket.on('end', socketOnEnd);
   echoSocket.on('close', socketOnClose);
   // Echo traffic is many small request/response exchanges: Nagle plus delayed ACK would stall each
@@ -110,6 +139,18 @@ const OWN_BUFFER_READ = 4096;
 function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boolean {
   const state = this[kEcho];
   const context = state.context;
+  if (context.faults !== undefined || state.faulty !== undefined) {
+    const faulty = faultyEchoOf(this, state);
+    if (faulty !== undefined) {
+      // Held for a while: a copy, so that the buffer read into is free at once.
+      const more = faulty.push(Buffer.from(buffer.subarray(0, length)));
+      if (buffer !== context.readBuffer) {
+        state.bulkBuffer = undefined;
+        context.bulkBuffers.give(buffer as Buffer);
+      }
+      return more;
+    }
+  }
   let chunk: Buffer;
   let written: (() => void) | undefined;
   if (buffer === context.readBuffer) {
@@ -149,7 +190,65 @@ function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boo
 }
 
 function socketOnData(this: EchoSocket, chunk: Buffer): void {
+  const state = this[kEcho];
+  const faulty = state.context.faults !== undefined || state.faulty !== undefined ? faultyEchoOf(this, state) : undefined;
+  if (faulty !== undefined) {
+    if (!faulty.push(chunk)) this.pause();
+    return;
+  }
   if (!echoChunk(this, chunk)) this.pause();
+}
+
+/** The faults that apply to this connection now, if any. */
+function faultsFor(state: EchoState): Faults | undefined {
+  const faults = state.context.faults;
+  if (!hasEchoFaults(faults) || state.faultDraw >= (faults.faultRate ?? 1)) return undefined;
+  return faults;
+}
+
+/**
+ * The faulty echo this read goes through, or undefined for the plain one. Once faults have acted
+ * and still hold bytes (or have closed, reset or stalled the connection), every read goes through
+ * it, so bytes never overtake each other when faults are cleared.
+ */
+function faultyEchoOf(socket: EchoSocket, state: EchoState): FaultyEcho | undefined {
+  const faults = faultsFor(state);
+  if (faults === undefined && state.faulty?.engaged !== true) return undefined;
+  if (faults !== undefined) {
+    state.faultNames ??= new Set();
+    for (const name of echoFaultNames(faults)) state.faultNames.add(name);
+  }
+  if (state.faulty === undefined) {
+    // What the plain path still holds goes first.
+    state.context.writes.flush();
+    state.faulty = new FaultyEcho(socket, () => faultsFor(state) ?? {}, {
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    });
+  }
+  return state.faulty;
+}
+
+/**
+ * `--hexdump`: the chunk and its echo are dumped, and reading pauses while either the socket or
+ * the dump's stream is full; each one's drain resumes it only if the other has room.
+ */
+function socketOnDumpedData(this: EchoSocket, chunk: Buffer): void {
+  const dump = this[kEcho].dump as HexdumpTap;
+  const dumpRoom = dump.received(chunk);
+  const echoed = echoChunk(this, chunk);
+  if (!(dump.sent(chunk) && dumpRoom && echoed)) {
+    this.pause();
+    if (dump.full) dump.whenRoom(() => dumpOnRoom(this));
+  }
+}
+
+function dumpOnRoom(socket: EchoSocket): void {
+  if (!socket.writableNeedDrain) socket.resume();
+}
+
+function socketOnDumpedDrain(this: EchoSocket): void {
+  if (!(this[kEcho].dump as HexdumpTap).full) this.resume();
 }
 
 /** Writes one chunk back; false when the kernel is full and reading should pause until 'drain'. */
@@ -164,13 +263,18 @@ function echoChunk(socket: EchoSocket, chunk: Buffer, written?: () => void): boo
   return socket.write(chunk, written);
 }
 
-function socketOnDrain(this: net.Socket): void {
+function socketOnDrain(this: EchoSocket): void {
+  // A faulty echo decides for itself when reading goes on (never once stalled).
+  const faulty = this[kEcho].faulty;
+  if (faulty !== undefined && !faulty.wantsReading) return;
   this.resume();
 }
 
 function socketOnEnd(this: EchoSocket): void {
   const state = this[kEcho];
   state.sawEnd = true;
+  // A faulty echo ends once its held bytes have gone.
+  if (state.faulty !== undefined) return state.faulty.end();
   // end() rather than destroy(): it flushes every queued echo before the FIN. The held ones go
   // first.
   state.context.writes.flush();
@@ -197,6 +301,7 @@ function socketOnClose(this: EchoSocket): void {
   const state = this[kEcho];
   state.context.open--;
   clearTimeout(state.idleReaper);
+  state.faulty?.dispose();
   // Nothing reads into it any more.
   if (state.bulkBuffer !== undefined) state.context.bulkBuffers.give(state.bulkBuffer);
   state.bulkBuffer = undefined;
@@ -214,5 +319,6 @@ function socketOnClose(this: EchoSocket): void {
     reason,
   };
   if (errorCode !== undefined) result.errorCode = errorCode;
+  if (state.faultNames !== undefined) result.faults = [...state.faultNames];
   state.done(result);
 }

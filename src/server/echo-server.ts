@@ -2,15 +2,23 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { UsageError } from '../errors.js';
 import { resolveOptions } from '../options/resolve.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
+import { AddressRules } from './address-rules.js';
 import { ClusterEchoServer } from './cluster-mode.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
 import { closeListener, Shutdown } from './shutdown.js';
+import { EchoContext } from './echo-context.js';
+import type { EchoSettings } from './echo-settings.js';
+import { connectionServing, type ConnectionServing } from './serve-connection.js';
+import { resolveServerTls, type ServerTls } from './tls/server-tls.js';
+import { checkFaults, type Faults } from './faults/faults.js';
+import { refusedByFault } from './faults/refuse.js';
 import {
   type CloseOptions,
+  type ConnectionReject,
   type EchoServer,
   type EchoServerAddress,
   type EchoServerEvents,
@@ -29,14 +37,31 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #dispatcher: Dispatcher;
   readonly #drainTimeoutMs: number;
   readonly #maxConnections: number;
+  /** Listening on a Unix socket: connections have no peer address. */
+  readonly #unix: boolean;
+  readonly #rules: AddressRules | undefined;
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
 
   /** @internal use startEchoServer */
-  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>) {
+  readonly tlsFingerprint: string | undefined;
+  /** The faults in force; this process reads `refuseRate` on accept. */
+  #faults: Faults | undefined;
+
+  constructor(
+    options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>> & { unix: boolean },
+    settings: EchoSettings,
+    serving: ConnectionServing | undefined,
+    tls: ServerTls | undefined,
+    rules: AddressRules | undefined,
+  ) {
     super();
     this.mode = options.mode;
+    this.#unix = options.unix;
+    this.#rules = rules;
+    this.tlsFingerprint = tls?.fingerprint;
+    this.#faults = settings.faults;
     this.#drainTimeoutMs = options.drainTimeoutMs;
     this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
@@ -45,8 +70,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       warning: (error) => this.emit('warning', error),
     };
     this.#dispatcher = options.mode === 'fork'
-      ? new ForkDispatcher(hooks, { maxChildren: options.maxChildren, spare: options.spare, idleTimeoutMs: options.idleTimeoutMs })
-      : new EventDispatcher(hooks, { idleTimeoutMs: options.idleTimeoutMs });
+      ? new ForkDispatcher(hooks, { maxChildren: options.maxChildren, spare: options.spare, settings })
+      : new EventDispatcher(hooks, serving as ConnectionServing);
     this.#server = net.createServer({
       allowHalfOpen: true,
       // In fork mode the parent must never read: whatever it read would never reach the child. In
@@ -64,10 +89,9 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return listeningAddress(this.#server);
   }
 
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
   get url(): string {
-    const { host, port } = this.address;
-    return formatAddress(host, port);
+    return addressUrl(this.address);
   }
 
   /** Connections accepted and not yet closed (in fork mode, including those waiting for a child). */
@@ -75,7 +99,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return this.#dispatcher.active;
   }
 
-  /** Connections closed at once because `maxConnections` were open. */
+  /** Connections closed at once: `maxConnections` were open, or `allow`/`deny` refused the address. */
   get rejectedConnections(): number {
     return this.#rejected;
   }
@@ -104,6 +128,21 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     if (this.#dispatcher instanceof ForkDispatcher) this.#dispatcher.start();
   }
 
+  getFaults(): Faults {
+    return { ...this.#faults };
+  }
+
+  async setFaults(faults: Faults): Promise<void> {
+    const checked = checkFaults(faults);
+    this.#faults = Object.keys(checked).length === 0 ? undefined : checked;
+    if (this.#dispatcher instanceof ForkDispatcher) await this.#dispatcher.setFaults(this.#faults);
+    else (this.#dispatcher as EventDispatcher).echo.faults = this.#faults;
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
+  }
+
   close(options: CloseOptions = {}): Promise<void> {
     return this.#shutdown.start(options.force === true);
   }
@@ -125,26 +164,38 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 
   #serverOnConnection(socket: net.Socket): void {
-    const { remoteAddress, remotePort } = socket;
+    // A Unix socket's peer has no address: `unix`, port 0.
+    const { remoteAddress, remotePort } = this.#unix ? UNIX_PEER : socket;
     if (remoteAddress === undefined || remotePort === undefined) {
       // Reset before we got to it: nothing to serve.
       socket.on('error', () => {});
       socket.destroy();
       return;
     }
-    if (this.#dispatcher.active >= this.#maxConnections) {
-      // Closed at once rather than left to wait: the client learns now, and the ones already
-      // served keep their share. (Node's own maxConnections cannot be used: it is unsupported
-      // once sockets are handed to other processes, and cluster mode hangs the excess client.)
-      socket.on('error', () => {});
-      socket.destroy();
+    // Refused on the address alone, before anything reads the socket (pauseOnConnect): in fork
+    // mode no child is used. Node 20 ignores the server's `blockList` option, hence our own check.
+    if (this.#rules !== undefined && !this.#rules.allows(remoteAddress)) return this.#reject(socket, remoteAddress, remotePort, 'denied');
+    // Closed at once rather than left to wait: the client learns now, and the ones already
+    // served keep their share. (Node's own maxConnections cannot be used: it is unsupported
+    // once sockets are handed to other processes, and cluster mode hangs the excess client.)
+    if (this.#dispatcher.active >= this.#maxConnections) return this.#reject(socket, remoteAddress, remotePort, 'max-connections');
+    if (refusedByFault(this.#faults, socket)) {
       this.#rejected++;
-      this.emit('reject', { remoteAddress, remotePort, reason: 'max-connections', rejected: this.#rejected });
+      this.emit('reject', { remoteAddress, remotePort, reason: 'refused', rejected: this.#rejected });
       return;
     }
     this.#dispatcher.dispatch(socket, { id: this.#nextId++, remoteAddress, remotePort });
   }
+
+  #reject(socket: net.Socket, remoteAddress: string, remotePort: number, reason: ConnectionReject['reason']): void {
+    socket.on('error', () => {});
+    socket.destroy();
+    this.#rejected++;
+    this.emit('reject', { remoteAddress, remotePort, reason, rejected: this.#rejected });
+  }
 }
+
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 
 /**
  * Starts an echo server; resolves once it is listening (cluster mode: once every worker serves).
@@ -153,19 +204,34 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
  */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
-  const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  const o = resolveOptions('server', options) as unknown as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
   // A TCP server that silently ignored `udp: true` would be a mode behaving like another.
   if ((o as { udp?: boolean }).udp === true) throw new UsageError('`udp: true` is startUdpEchoServer()\'s: startEchoServer() serves TCP');
+  const tls = await resolveServerTls(options.tls);
+  const faults = options.faults === undefined ? undefined : checkFaults(options.faults, 'faults.');
+  const settings: EchoSettings = {
+    idleTimeoutMs: o.idleTimeoutMs,
+    handshakeTimeoutMs: o.handshakeTimeoutMs,
+    hexdump: o.hexdump,
+    tls: tls?.settings,
+    faults: faults === undefined || Object.keys(faults).length === 0 ? undefined : faults,
+  };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
-  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
+  // Neither has a default: undefined unless given (a Unix socket instead of TCP).
+  const unix = o.unix as string | undefined;
+  const unixMode = o.unixMode as number | undefined;
+  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only, unix, unixMode };
   if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
       listen,
       workers: o.workers,
       balance: o.balance,
       maxConnections: o.maxConnections,
-      idleTimeoutMs: o.idleTimeoutMs,
       drainTimeoutMs: o.drainTimeoutMs,
+      settings,
+      tlsFingerprint: tls?.fingerprint,
+      allow: o.allow ?? [],
+      deny: o.deny ?? [],
     });
     await cluster.start();
     return cluster;
@@ -175,9 +241,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     maxChildren: o.maxChildren,
     spare: o.spare,
     drainTimeoutMs: o.drainTimeoutMs,
-    idleTimeoutMs: o.idleTimeoutMs,
     maxConnections: o.maxConnections,
-  });
+    unix: unix !== undefined,
+  }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls, AddressRules.from(o.allow, o.deny));
   await server.listen(listen);
   return server;
 }
+

@@ -1,4 +1,6 @@
 import type { EchoResult } from './echo-connection.js';
+import type { EchoSettings } from './echo-settings.js';
+import type { Faults } from './faults/faults.js';
 
 // The messages between the fork-mode parent and each child, over the IPC channel.
 
@@ -23,14 +25,35 @@ export interface ClosedMessage {
   result: EchoResult;
 }
 
+/** Parent to child, its first message: how to serve its connection (never on its command line: it may hold a TLS key). */
+export interface SettingsMessage {
+  type: 'settings';
+  settings: EchoSettings;
+}
+
 /** Parent to child, sent with the socket handle. */
 export interface SocketMessage {
   type: 'socket';
+  /** The connection's id, as the parent's events give it (the hex dump's headers name it). */
+  id: number;
 }
 
-export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage;
+/** Parent to child (and to cluster workers): the faults in force from now on; answered with `faults-applied`. */
+export interface FaultsMessage {
+  type: 'faults';
+  faults: Faults | undefined;
+  serial: number;
+}
+
+/** Child to parent: the `faults` message of that serial is in force. */
+export interface FaultsAppliedMessage {
+  type: 'faults-applied';
+  serial: number;
+}
+
+export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage | FaultsAppliedMessage;
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === 'object' && value !== null && 'type' in value &&
-    (value.type === 'ready' || value.type === 'closed' || value.type === 'warm-up');
+    (value.type === 'ready' || value.type === 'closed' || value.type === 'warm-up' || value.type === 'faults-applied');
 }

@@ -9,6 +9,8 @@ import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseFamily, parseTarget } from './address.js';
 import { serverTlsFromFlags } from './tls-files.js';
+import { faultsFromFlags } from './fault-flags.js';
+import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
 
 export function serverHelp(): string {
@@ -49,7 +51,20 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     const { udpServerCommand } = await import('./udp-server.js');
     return udpServerCommand(serverOptions, flags.quiet === true, io);
   }
+  const faults = faultsFromFlags(cliValues);
+  if (faults !== undefined) serverOptions.faults = faults;
+
   const server = await startEchoServer(serverOptions);
+  let control: ControlEndpoint | undefined;
+  if (cliValues.controlPort !== undefined) {
+    try {
+      control = await startControlEndpoint(server, { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' });
+    } catch (err) {
+      await server.destroy();
+      throw err;
+    }
+    io.log(`tcpecho control on ${control.url}`);
+  }
   const log = new LogSink(process.stderr, { stamp });
   if (!flags.quiet) logConnections(server, log.line);
   logWarnings(server, log.line);
@@ -63,6 +78,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   io.log(`received ${signal}: no longer accepting; draining ${server.connections} connection(s) (again to stop now)`);
   void io.nextStopSignal().then(() => server.destroy());
   await closing;
+  await control?.close();
   log.flush();
   io.log('stopped');
   return 0;

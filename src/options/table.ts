@@ -19,9 +19,10 @@ export type Command = (typeof COMMANDS)[number];
  * - `text`: any non-empty string;
  * - `flag`: present or not (library: a boolean);
  * - `cidr`: an address or a network, IPv4 or IPv6 (`127.0.0.0/8`, `::1`); always `repeatable`;
- * - `octal`: file permissions in octal (`0660`); the library takes the number (`0o660`).
+ * - `octal`: file permissions in octal (`0660`); the library takes the number (`0o660`);
+ * - `fraction`: a share from 0 to 1 (`0.25`).
  */
-export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag' | 'cidr' | 'octal';
+export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag' | 'cidr' | 'octal' | 'fraction';
 
 export type OptionValue = number | string | boolean | string[];
 
@@ -176,6 +177,12 @@ const server: OptionSpec[] = [
     flag: 'hexdump', key: 'hexdump', kind: 'flag', default: false, commands: ['server', 'client'],
     help: 'every chunk received and sent, in `hexdump -C` layout, on stderr (paced by stderr: a slow terminal slows the echo)',
   },
+  ...faultOptions(),
+  {
+    flag: 'control-port', key: 'controlPort', kind: 'port', arg: 'PORT', cliOnly: true, libraryText: '`setFaults()`', commands: ['server'],
+    help: 'serve the fault control API (GET/PUT/DELETE /faults) over HTTP on this port (0: a free one); off by default',
+  },
+  { flag: 'control-host', key: 'controlHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the control API' },
   {
     flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
     help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
@@ -325,4 +332,22 @@ export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client
 /** The options one subcommand takes, in help order. */
 export function optionsOf(command: Command): OptionSpec[] {
   return OPTIONS.filter((spec) => spec.commands.includes(command));
+}
+
+/** The server's fault flags: command-line forms of the library's `faults` object (`faults.delayMs`, ...). */
+function faultOptions(): OptionSpec[] {
+  const fault = (flag: string, key: string, kind: ValueKind, arg: string, help: string, max = Number.MAX_SAFE_INTEGER): OptionSpec =>
+    ({ flag, key, kind, arg, min: 0, max, cliOnly: true, libraryText: `\`faults.${key}\``, commands: ['server'], help });
+  return [
+    fault('delay', 'delayMs', 'integer', 'MS', 'fault: hold each echo this many milliseconds, byte order kept', DAY_MS),
+    fault('jitter', 'jitterMs', 'integer', 'MS', 'fault: add a uniform random ±MS to each delay (never below 0)', DAY_MS),
+    { ...fault('bandwidth', 'bandwidthKbps', 'integer', 'KBPS', "fault: pace each connection's echo to this many kilobytes (1000 bytes) a second", 10_000_000), min: 1 },
+    fault('chunk', 'chunk', 'text', 'BYTES[:MS]', 'fault: write each echo in pieces of at most BYTES, MS apart (default 0: the next turn), each its own segment'),
+    fault('close-after', 'closeAfter', 'integer', 'BYTES', 'fault: after echoing this many bytes, close the connection (FIN)'),
+    fault('reset-after', 'resetAfter', 'integer', 'BYTES', 'fault: after echoing this many bytes, reset the connection (RST)'),
+    fault('stall-after', 'stallAfter', 'integer', 'BYTES', 'fault: after echoing this many bytes, stop echoing and reading; the connection stays open'),
+    fault('refuse-rate', 'refuseRate', 'fraction', 'P', 'fault: reset this share (0-1) of new connections at once', 1),
+    fault('accept-delay', 'acceptDelayMs', 'integer', 'MS', 'fault: accepted connections wait this long before their first byte is read', DAY_MS),
+    fault('fault-rate', 'faultRate', 'fraction', 'P', 'the share (0-1) of connections the echo faults apply to, drawn per connection (default 1)', 1),
+  ];
 }

@@ -7,6 +7,18 @@ export type { CloseReason, EchoResult } from './server/echo-connection.js';
 export { startMetricsEndpoint } from './server/metrics-endpoint.js';
 export type { MetricsEndpoint, MetricsEndpointOptions } from './server/metrics-endpoint.js';
 export type { ServerMetrics } from './server/metrics.js';
+export { startUdpEchoServer } from './server/udp/udp-echo-server.js';
+export { REFLECTING_PORTS } from './server/udp/reflection.js';
+export type {
+  UdpEchoServer,
+  UdpEchoServerOptions,
+  UdpEchoServerEvents,
+  UdpEchoStats,
+  UdpSourceInfo,
+  UdpSourceEvicted,
+  UdpDrop,
+  DropReason,
+} from './server/udp/types.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
 export type { EchoOptions, RoundTripOptions } from './client/round-trip.js';
@@ -31,4 +43,5 @@ export {
   EchoTooLongError,
   AbortError,
   WorkerStartError,
+  DatagramsLostError,
 } from './errors.js';

@@ -19,7 +19,8 @@ export function serverHelp(): string {
        tcpecho server --unix PATH [options]
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
-${DEFAULT_PORT} on every interface, event mode).
+${DEFAULT_PORT} on every interface, event mode). With --udp, echoes UDP datagrams instead, and
+refuses those from the ports of reflecting services (see the README's UDP section).
 
 ${optionsHelp('server')}
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, 2 invalid option.
@@ -47,6 +48,10 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (tls !== undefined) serverOptions.tls = tls.settings;
   }
 
+  if (options.udp === true) {
+    const { udpServerCommand } = await import('./udp-server.js');
+    return udpServerCommand(serverOptions, flags.quiet === true, io);
+  }
   const format = (cliValues.logFormat as LogFormat | undefined) ?? 'text';
   // A status line: the text as it always was, or (JSON logs) an object with the text as `message`.
   const say = (event: string, fields: Record<string, unknown>, text: string): void => {

@@ -12,10 +12,13 @@ import { serverTlsFromFlags } from './tls-files.js';
 import { faultsFromFlags } from './fault-flags.js';
 import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
+import { activationFds, describeFd, type ActivationFd } from '../server/inherited-socket.js';
+import { InheritedSocketError } from '../errors.js';
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
        tcpecho server --unix PATH [options]
+       tcpecho server --listen-fd FD [options]   (or started by socket activation)
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
 ${DEFAULT_PORT} on every interface, event mode).
@@ -32,7 +35,13 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (flags.version) return io.out(`${io.version}\n`), 0;
   // The option table has checked every value; its keys are EchoServerOptions'.
   const serverOptions = options as EchoServerOptions;
-  if (given.has('unix')) {
+  // Socket activation (systemd, systemd-socket-activate): LISTEN_* are read and removed from the
+  // environment before any child process starts.
+  const activated = socketActivation(given);
+  if (activated !== undefined) serverOptions.listenFd = activated.fd;
+  if (given.has('listenFd') || activated !== undefined) {
+    checkNoTcpAddress(positionals[0], flags, given, activated === undefined ? '`--listen-fd`' : 'socket activation (LISTEN_FDS)', true);
+  } else if (given.has('unix')) {
     checkNoTcpAddress(positionals[0], flags, given);
   } else {
     if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
@@ -64,7 +73,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (!flags.quiet) logConnections(server, log.line);
   logWarnings(server, log.line);
   if (server.tlsFingerprint !== undefined) io.log(`tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
-  io.log(`tcpecho listening on ${server.url} (mode ${server.mode}${server.tlsFingerprint === undefined ? '' : ', tls'})`);
+  const inherited = activated !== undefined ? `, socket-activated ${describeFd(activated)}` : given.has('listenFd') ? `, fd ${serverOptions.listenFd}` : '';
+  io.log(`tcpecho listening on ${server.url} (mode ${server.mode}${server.tlsFingerprint === undefined ? '' : ', tls'}${inherited})`);
 
   const signal = await io.nextStopSignal();
   // Stop accepting before saying so: whoever reads the line may connect at once.
@@ -79,9 +89,23 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** `--unix PATH` listens instead of a TCP address: naming one as well is a mistake, said in one line. */
-function checkNoTcpAddress(positional: string | undefined, flags: Record<string, boolean>, given: Set<string>): void {
+/**
+ * The one descriptor socket activation passed, or undefined when not activated. tcpecho serves
+ * one listening socket: more than one is refused in one line naming them (with their
+ * LISTEN_FDNAMES), and so is `--listen-fd` as well.
+ */
+function socketActivation(given: Set<string>): ActivationFd | undefined {
+  const fds = activationFds();
+  if (fds === undefined) return undefined;
+  if (fds.length > 1) throw new InheritedSocketError(`Socket activation passed ${fds.length} descriptors (${fds.map(describeFd).join(', ')}); tcpecho serves one listening socket`);
+  if (given.has('listenFd')) throw new UsageError('Give `--listen-fd` or start by socket activation (LISTEN_FDS), not both');
+  return fds[0];
+}
+
+/** `--unix PATH` (or a passed-in socket) listens instead of a TCP address: naming one as well is a mistake, said in one line. */
+function checkNoTcpAddress(positional: string | undefined, flags: Record<string, boolean>, given: Set<string>, what = '`--unix`', orUnix = false): void {
   const tcp = [
+    ...(orUnix && given.has('unix') ? ['`--unix`'] : []),
     ...(positional === undefined ? [] : [`\`${positional}\``]),
     ...(given.has('host') ? ['`--host`'] : []),
     ...(given.has('port') ? ['`--port`'] : []),
@@ -89,7 +113,7 @@ function checkNoTcpAddress(positional: string | undefined, flags: Record<string,
     ...(flags.ipv4 === true ? ['`-4`'] : []),
     ...(flags.ipv6 === true ? ['`-6`'] : []),
   ];
-  if (tcp.length > 0) throw new UsageError(`Give either \`--unix\` or a TCP address, not both (got ${tcp.join(', ')} with \`--unix\`)`);
+  if (tcp.length > 0) throw new UsageError(`Give either ${what} or ${orUnix ? 'an address' : 'a TCP address'}, not both (got ${tcp.join(', ')} with ${what})`);
 }
 
 /** `tcpecho server 9000` (nc's habit) or `tcpecho server 127.0.0.1:9000`. */

@@ -88,7 +88,7 @@ function assertOneLine(lines: string[], pattern: RegExp): void {
 const MODES = [['event', []], ['fork', ['--spare', '1']], ['cluster', ['--workers', '2', '--balance', 'rr']], ['cluster', ['--workers', '2', '--balance', 'shared']]] as const;
 
 for (const [mode, extra] of MODES) {
-  test(`socket-activated, ${mode} mode ${extra.join(' ')}: serves a port it did not bind, 16 MiB echoed exact, LISTEN_* not in its children, SIGTERM drains (exit 0)`, { skip: noActivate }, async (t) => {
+  test(`socket-activated, ${[mode, 'mode', ...extra].join(' ')}: serves a port it did not bind, 16 MiB echoed exact, LISTEN_* not in its children, SIGTERM drains (exit 0)`, { skip: noActivate }, async (t) => {
     const port = await freePort();
     const server = await activate(t, ['-l', `127.0.0.1:${port}`, '--fdname=tcpecho'], ['--mode', mode, ...extra, '--drain-timeout', '10']);
     // The first connection is what makes the activator exec tcpecho; it waits in the kernel's queue.

@@ -41,6 +41,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const activated = socketActivation(given);
   if (activated !== undefined) serverOptions.listenFd = activated.fd;
   if (given.has('listenFd') || activated !== undefined) {
+    // Passed-in sockets are served by the stream server; the UDP server binds its own.
+    if (options.udp === true) throw new UsageError(`${activated === undefined ? '`--listen-fd`' : 'Socket activation (LISTEN_FDS)'} serves a TCP or Unix stream socket, not \`--udp\``);
     checkNoTcpAddress(positionals[0], flags, given, activated === undefined ? '`--listen-fd`' : 'socket activation (LISTEN_FDS)', true);
   } else if (given.has('unix')) {
     checkNoTcpAddress(positionals[0], flags, given);

@@ -182,7 +182,7 @@ test('--listen-fd 3 with a connected (not listening) TCP socket: one line, exit 
   assert.equal(result.stderr, 'tcpecho: Cannot listen on fd 3: a TCP socket that is not listening (state 01)\n');
 });
 
-test('socket activation with an address as well, or a bad LISTEN_FDS: one line, exit 2', async (t) => {
+test('socket activation with an address as well, with --udp, or a bad LISTEN_FDS: one line, exit 2', async (t) => {
   const file = join(socketDir(t), 'file');
   writeFileSync(file, 'x');
   const fd = openSync(file, 'r');
@@ -190,6 +190,9 @@ test('socket activation with an address as well, or a bad LISTEN_FDS: one line, 
   const withPort = await withFd3(fd, ['--port', '9']);
   assert.equal(withPort.code, 2);
   assert.match(withPort.stderr, /^tcpecho: Give either socket activation \(LISTEN_FDS\) or an address, not both \(got `--port` with socket activation \(LISTEN_FDS\)\)/);
+  const udp = await withFd3(fd, ['--udp']);
+  assert.equal(udp.code, 2);
+  assert.match(udp.stderr, /^tcpecho: Socket activation \(LISTEN_FDS\) serves a TCP or Unix stream socket, not `--udp`/);
   const bad = await withFd3(fd, [], 'LISTEN_PID=$$ LISTEN_FDS=x');
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'tcpecho: Socket activation: LISTEN_FDS must be a number of descriptors, got `x`\n');

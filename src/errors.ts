@@ -1,6 +1,6 @@
 /**
  * Every error tcpecho raises carries a stable `code`; tests and callers match on it, never on
- * the message. The CLI maps `UsageError` and `TlsConfigError` to exit code 2 and every other `TcpechoError` to 1.
+ * the message. The CLI maps `UsageError`, `TlsConfigError` and `InheritedSocketError` to exit code 2 and every other `TcpechoError` to 1.
  */
 export class TcpechoError extends Error {
   readonly code: string;
@@ -9,6 +9,13 @@ export class TcpechoError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+}
+
+/** A passed-in descriptor (socket activation, `--listen-fd`) that is not a listening stream socket: exit code 2 on the CLI. */
+export class InheritedSocketError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_INHERITED_SOCKET', message, options);
   }
 }
 

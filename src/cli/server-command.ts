@@ -13,10 +13,13 @@ import { faultsFromFlags } from './fault-flags.js';
 import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../server/metrics-endpoint.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
+import { activationFds, describeFd, type ActivationFd } from '../server/inherited-socket.js';
+import { InheritedSocketError } from '../errors.js';
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
        tcpecho server --unix PATH [options]
+       tcpecho server --listen-fd FD [options]   (or started by socket activation)
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
 ${DEFAULT_PORT} on every interface, event mode). With --udp, echoes UDP datagrams instead, and
@@ -34,7 +37,15 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (flags.version) return io.out(`${io.version}\n`), 0;
   // The option table has checked every value; its keys are EchoServerOptions'.
   const serverOptions = options as EchoServerOptions;
-  if (given.has('unix')) {
+  // Socket activation (systemd, systemd-socket-activate): LISTEN_* are read and removed from the
+  // environment before any child process starts.
+  const activated = socketActivation(given);
+  if (activated !== undefined) serverOptions.listenFd = activated.fd;
+  if (given.has('listenFd') || activated !== undefined) {
+    // Passed-in sockets are served by the stream server; the UDP server binds its own.
+    if (options.udp === true) throw new UsageError(`${activated === undefined ? '`--listen-fd`' : 'Socket activation (LISTEN_FDS)'} serves a TCP or Unix stream socket, not \`--udp\``);
+    checkNoTcpAddress(positionals[0], flags, given, activated === undefined ? '`--listen-fd`' : 'socket activation (LISTEN_FDS)', true);
+  } else if (given.has('unix')) {
     checkNoTcpAddress(positionals[0], flags, given);
   } else {
     if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
@@ -92,7 +103,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (server.tlsFingerprint !== undefined) say('tls', { fingerprint: server.tlsFingerprint }, `tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
   const { host, port, family } = server.address;
   const tls = server.tlsFingerprint !== undefined;
-  say('listening', { host, port, family, mode: server.mode, tls, url: server.url, pid: process.pid }, `tcpecho listening on ${server.url} (mode ${server.mode}${tls ? ', tls' : ''})`);
+  const inherited = activated !== undefined ? `, socket-activated ${describeFd(activated)}` : given.has('listenFd') ? `, fd ${String(serverOptions.listenFd)}` : '';
+  say('listening', { host, port, family, mode: server.mode, tls, url: server.url, pid: process.pid }, `tcpecho listening on ${server.url} (mode ${server.mode}${tls ? ', tls' : ''}${inherited})`);
 
   const signal = await io.nextStopSignal();
   // Stop accepting before saying so: whoever reads the line may connect at once.
@@ -109,9 +121,23 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** `--unix PATH` listens instead of a TCP address: naming one as well is a mistake, said in one line. */
-function checkNoTcpAddress(positional: string | undefined, flags: Record<string, boolean>, given: Set<string>): void {
+/**
+ * The one descriptor socket activation passed, or undefined when not activated. tcpecho serves
+ * one listening socket: more than one is refused in one line naming them (with their
+ * LISTEN_FDNAMES), and so is `--listen-fd` as well.
+ */
+function socketActivation(given: Set<string>): ActivationFd | undefined {
+  const fds = activationFds();
+  if (fds === undefined) return undefined;
+  if (fds.length > 1) throw new InheritedSocketError(`Socket activation passed ${fds.length} descriptors (${fds.map(describeFd).join(', ')}); tcpecho serves one listening socket`);
+  if (given.has('listenFd')) throw new UsageError('Give `--listen-fd` or start by socket activation (LISTEN_FDS), not both');
+  return fds[0];
+}
+
+/** `--unix PATH` (or a passed-in socket) listens instead of a TCP address: naming one as well is a mistake, said in one line. */
+function checkNoTcpAddress(positional: string | undefined, flags: Record<string, boolean>, given: Set<string>, what = '`--unix`', orUnix = false): void {
   const tcp = [
+    ...(orUnix && given.has('unix') ? ['`--unix`'] : []),
     ...(positional === undefined ? [] : [`\`${positional}\``]),
     ...(given.has('host') ? ['`--host`'] : []),
     ...(given.has('port') ? ['`--port`'] : []),
@@ -119,7 +145,7 @@ function checkNoTcpAddress(positional: string | undefined, flags: Record<string,
     ...(flags.ipv4 === true ? ['`-4`'] : []),
     ...(flags.ipv6 === true ? ['`-6`'] : []),
   ];
-  if (tcp.length > 0) throw new UsageError(`Give either \`--unix\` or a TCP address, not both (got ${tcp.join(', ')} with \`--unix\`)`);
+  if (tcp.length > 0) throw new UsageError(`Give either ${what} or ${orUnix ? 'an address' : 'a TCP address'}, not both (got ${tcp.join(', ')} with ${what})`);
 }
 
 /** `tcpecho server 9000` (nc's habit) or `tcpecho server 127.0.0.1:9000`. */

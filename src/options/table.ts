@@ -149,6 +149,10 @@ const server: OptionSpec[] = [
     help: "permissions of the server's socket file, in octal (`0660`); default: as the umask leaves them",
   },
   {
+    flag: 'listen-fd', key: 'listenFd', kind: 'integer', arg: 'FD', min: 3, max: 65535, commands: ['server'],
+    help: 'serve on this inherited listening TCP or Unix socket instead of binding; set from LISTEN_FDS under socket activation (systemd)',
+  },
+  {
     flag: 'tls', key: 'tls', kind: 'flag', cliOnly: true, libraryText: '`tls: true`', commands: ['server', 'client', 'bench'],
     help: 'TLS over the connection; server: with no --tls-cert, a temporary self-signed certificate whose SHA-256 fingerprint is printed',
   },

@@ -7,7 +7,7 @@ import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { AddressRules } from './address-rules.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
-import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, isUnixTarget, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { closeListener, Shutdown } from './shutdown.js';
 import { LiveProcesses } from './live-processes.js';
@@ -92,7 +92,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   get address(): EchoServerAddress {
-    return listeningAddress(this.#server);
+    return listeningAddress(this.#server, this.#options.listen);
   }
 
   get url(): string {
@@ -198,7 +198,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   #startWorker(index: number): void {
     const { workers, maxConnections, settings, allow, deny } = this.#options;
-    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: this.#options.listen.unix !== undefined, allow, deny };
+    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: isUnixTarget(this.#options.listen), allow, deny };
     const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     // Its first message; it says it is ready only once it has it.
     // (No channel when the worker could not be started at all: its 'error' says so.)
@@ -329,7 +329,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   /** The client's address; on a Unix socket, which has none, `unix` and port 0. */
   #peer(socket: net.Socket): { remoteAddress: string | undefined; remotePort: number | undefined } {
-    if (this.#options.listen.unix !== undefined) return { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 };
+    if (isUnixTarget(this.#options.listen)) return { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 };
     return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
   }
 

@@ -5,7 +5,8 @@ import { resolveOptions } from '../options/resolve.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { AddressRules } from './address-rules.js';
 import { ClusterEchoServer } from './cluster-mode.js';
-import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, isUnixTarget, listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { inspectInheritedSocket } from './inherited-socket.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
@@ -43,6 +44,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
+  #target: ListenTarget | undefined;
 
   /** @internal use startEchoServer */
   readonly tlsFingerprint: string | undefined;
@@ -86,7 +88,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 
   /** Where the server listens, with the real port when 0 was asked. */
   get address(): EchoServerAddress {
-    return listeningAddress(this.#server);
+    return listeningAddress(this.#server, this.#target);
   }
 
   /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
@@ -120,6 +122,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 
   /** @internal Listens, then starts fork mode's spares; on failure nothing is left running. */
   async listen(target: ListenTarget): Promise<void> {
+    this.#target = target;
     try {
       await listenOn(this.#server, target);
     } catch (err) {
@@ -224,7 +227,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   // Neither has a default: undefined unless given (a Unix socket instead of TCP).
   const unix = o.unix as string | undefined;
   const unixMode = o.unixMode as number | undefined;
-  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only, unix, unixMode };
+  // A passed-in socket is checked before anything starts: the wrong kind is one line.
+  const inherited = o.listenFd === undefined ? undefined : inspectInheritedSocket(o.listenFd as number);
+  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only, unix, unixMode, inherited };
   if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
       listen,
@@ -246,7 +251,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     spare: o.spare,
     drainTimeoutMs: o.drainTimeoutMs,
     maxConnections: o.maxConnections,
-    unix: unix !== undefined,
+    unix: isUnixTarget(listen),
   }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls, AddressRules.from(o.allow, o.deny));
   await server.listen(listen);
   return server;

@@ -1,9 +1,10 @@
 import type net from 'node:net';
-import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
+import { AddressInUseError, InheritedSocketError, ListenError, PermissionDeniedError, systemCode } from '../errors.js';
 import type { EchoServerAddress } from './types.js';
 import { formatAddress } from '../options/values.js';
 import { unixUrl, userUnixPath } from '../unix-path.js';
 import { listenUnix } from './listen-unix.js';
+import type { InheritedSocket } from './inherited-socket.js';
 
 /** Binds and listens; rejects with a coded error (`EADDRINUSE`, `EACCES`, ...) naming the address. */
 /** Where and how to listen: `host` undefined is every interface; `ipv6Only` with `::` refuses IPv4. */
@@ -16,9 +17,17 @@ export interface ListenTarget {
   unix?: string | undefined;
   /** The Unix socket file's permissions, set after listening. */
   unixMode?: number | undefined;
+  /** A passed-in listening socket to serve on instead of binding (socket activation). */
+  inherited?: InheritedSocket | undefined;
+}
+
+/** The target is a Unix socket, bound here or passed in: its clients have no address. */
+export function isUnixTarget(target: ListenTarget): boolean {
+  return target.unix !== undefined || target.inherited?.kind === 'unix';
 }
 
 export async function listenOn(server: net.Server, target: ListenTarget): Promise<void> {
+  if (target.inherited !== undefined) return listenInherited(server, target.inherited, target.backlog);
   if (target.unix !== undefined) return listenUnix(server, target.unix, target.backlog, target.unixMode);
   const { port, host, backlog, ipv6Only } = target;
   await new Promise<void>((resolve, reject) => {
@@ -33,6 +42,26 @@ export async function listenOn(server: net.Server, target: ListenTarget): Promis
     server.once('error', onError);
     server.once('listening', onListening);
     server.listen(host === undefined ? { port, backlog, ipv6Only } : { port, host, backlog, ipv6Only });
+  });
+}
+
+/**
+ * Listens on a passed-in socket (already checked by inspectInheritedSocket). libuv opens the
+ * descriptor and calls listen() on it again, which only sets the backlog of a listening socket.
+ */
+function listenInherited(server: net.Server, inherited: InheritedSocket, backlog: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(new InheritedSocketError(`Cannot listen on fd ${inherited.fd}: ${systemCode(err) ?? err.message}`, { cause: err }));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ fd: inherited.fd, backlog });
   });
 }
 
@@ -60,8 +89,10 @@ export function listenError(err: Error, host: string | undefined, port: number):
  * Where a listening server is, with the real port when 0 was asked. On a Unix socket: the path
  * (or `@name`) as `host`, port 0, family `unix`.
  */
-export function listeningAddress(server: net.Server): EchoServerAddress {
+export function listeningAddress(server: net.Server, target?: ListenTarget): EchoServerAddress {
   const address = server.address();
+  // Node knows no path for a Unix socket it did not bind: the kernel's table told it.
+  if (address === null && target?.inherited?.kind === 'unix' && server.listening) return { host: target.inherited.path ?? '', port: 0, family: 'unix' };
   if (address === null) throw new ListenError('The server is not listening');
   if (typeof address === 'string') return { host: userUnixPath(address), port: 0, family: 'unix' };
   return { host: address.address, port: address.port, family: address.family };

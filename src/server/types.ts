@@ -65,6 +65,12 @@ export interface EchoServerOptions {
   /** Permissions of the Unix socket file (`0o660`). @default as the umask leaves them */
   unixMode?: number;
   /**
+   * An inherited descriptor (3 or above) of a listening TCP or Unix stream socket to serve on
+   * instead of binding (`port`, `host` and `unix` are then ignored); what socket activation
+   * passes. Anything else rejects with `InheritedSocketError`. @default none (bind)
+   */
+  listenFd?: number;
+  /**
    * Serve only clients whose address is in one of these (`'127.0.0.0/8'`, `'::1'`); others are
    * closed unread and reported as `reject` with reason `denied`. @default [] (everyone)
    */

@@ -1,13 +1,16 @@
 import type net from 'node:net';
+import type tls from 'node:tls';
 import { connectEchoObserved } from '../client/connect.js';
 import { interactive } from '../client/interactive.js';
 import { pipeThrough } from '../client/pipe.js';
+import { describeTls } from '../client/tls.js';
 import { formatAddress } from '../options/values.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
+import { tlsFromCommandLine } from './tls-options.js';
 
 export function clientHelp(): string {
   return `Usage: tcpecho client [HOST] [PORT] [options]
@@ -24,6 +27,11 @@ checks every echoed byte against what was sent; half-closes at the end of input 
 once every byte is back. The first byte that differs ends it with exit 1, naming its offset.
   cat big.bin | tcpecho client 127.0.0.1 7007 > out.bin
 
+With --tls: the same over TLS, the server's certificate verified against the system's CAs, or
+--ca FILE, or pinned by --fingerprint (then no CA is asked); --insecure skips the check. --ca,
+--fingerprint and --insecure imply --tls. A refused certificate is one line saying why, exit 1.
+  tcpecho client --tls --ca ca.pem localhost 7007
+
 ${optionsHelp('client')}
 Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 invalid option.
 `;
@@ -31,7 +39,7 @@ Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 inval
 
 /** `tcpecho client`: resolves with the exit code. */
 export async function clientCommand(args: string[], io: Io): Promise<number> {
-  const { options, flags, positionals } = parseCommandLine('client', args, 2);
+  const { options, flags, cliValues, positionals } = parseCommandLine('client', args, 2);
   if (flags.help) return io.out(clientHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
 
@@ -39,17 +47,19 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
   const timeoutMs = options.timeoutMs as number;
   const verbose = flags.verbose === true ? io.log : () => {};
+  const tls = tlsFromCommandLine(flags, cliValues);
 
-  const socket = await connectEchoObserved({ host, port, timeoutMs, ...(family === undefined ? {} : { family }) }, (s) => {
+  const socket = await connectEchoObserved({ host, port, timeoutMs, ...(family === undefined ? {} : { family }), ...(tls === undefined ? {} : { tls: tls.options }) }, (s) => {
     s.on('lookup', (err: Error | null, address: string) => {
       if (err === null) verbose(`Resolved ${host} to ${address}`);
     });
   });
   verbose(`Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
+  if (tls !== undefined) verbose(describeTls(socket as tls.TLSSocket, tls.settings));
 
   if (process.stdin.isTTY) {
     // With -v the connection has been named already, with both ends.
-    const connected = flags.verbose === true ? '' : `Connected to ${formatAddress(host, port)}. `;
+    const connected = flags.verbose === true ? '' : `Connected to ${formatAddress(host, port)}${tls === undefined ? '' : ' (TLS)'}. `;
     io.log(`${connected}Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
     const stop = new AbortController();
     void io.nextStopSignal().then(() => stop.abort());

@@ -46,20 +46,21 @@ export interface TlsSettings {
 }
 
 /**
- * `tls` checked (a `UsageError`, naming `tls.KEY` or, with `naming: 'cli'`, the flag, for a bad
- * one), with the PEM material loaded into one secure context so that a malformed certificate, or
+ * `tls` checked (a `UsageError` for a bad one, naming `tls.KEY`, or what `nameOf` calls it), with the PEM material loaded into one secure context so that a malformed certificate, or
  * a key that does not match, is found before any connection.
  */
-export function tlsSettings(options: true | TlsClientOptions, naming: 'library' | 'cli' = 'library'): TlsSettings {
+export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: keyof TlsClientOptions) => string): TlsSettings {
   const o: TlsClientOptions = options === true ? {} : options;
   if (typeof o !== 'object' || o === null) throw new UsageError(`Expected \`tls\` to be true or an object, got \`${String(options)}\``);
-  const name = (key: keyof TlsClientOptions): string => (naming === 'cli' ? `--${key}` : `tls.${key}`);
+  const name = nameOf ?? ((key: keyof TlsClientOptions): string => `tls.${key}`);
   for (const key of ['cert', 'key'] as const) {
     const value = o[key];
     if (value !== undefined && !isPem(value)) throw new UsageError(`Expected \`${name(key)}\` to be PEM text (a string or a Buffer), got \`${String(value)}\``);
   }
-  if (o.ca !== undefined && !(Array.isArray(o.ca) ? o.ca.length > 0 && o.ca.every(isPem) : isPem(o.ca))) {
-    throw new UsageError(`Expected \`${name('ca')}\` to be PEM text (a string or a Buffer) or an array of them, got \`${String(o.ca)}\``);
+  // Node skips what is not a certificate in `ca` without a word: every server would be refused.
+  const isCa = (one: unknown): boolean => isPem(one) && String(one).includes('-----BEGIN CERTIFICATE-----');
+  if (o.ca !== undefined && !(Array.isArray(o.ca) ? o.ca.length > 0 && o.ca.every(isCa) : isCa(o.ca))) {
+    throw new UsageError(`Expected \`${name('ca')}\` to be PEM certificates (a string or a Buffer) or an array of them, got \`${String(o.ca).slice(0, 40)}\``);
   }
   for (const key of ['servername', 'fingerprint'] as const) {
     const value = o[key];

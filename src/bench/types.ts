@@ -6,6 +6,7 @@ export const ERROR_KINDS = ['connect', 'mismatch', 'short', 'reset', 'timeout', 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 import { BENCH_MODES } from '../options/table.js';
+import type { TlsClientOptions } from '../client/tls.js';
 
 // Declared in the option table with every other option's values.
 export { BENCH_MODES };
@@ -51,6 +52,19 @@ export interface BenchOptions {
    * when one core cannot drive the server hard enough. @default 1
    */
   threads?: number;
+  /**
+   * TLS over every connection, as `connectEcho`'s `tls`: `true` verifies against the system's CAs;
+   * `{ ca }`, `{ fingerprint }` or `{ insecure: true }` say otherwise. Connect mode then measures
+   * full handshakes (each connection's latency includes its handshake). A refused certificate
+   * ends the run as no server does: `TCPECHO_ERR_TLS_VERIFY`. @default false
+   */
+  tls?: boolean | TlsClientOptions;
+  /**
+   * Connect mode with `tls`: each connect loop offers the session (ticket) of its last connection,
+   * so the handshakes measured are resumed ones; `tlsResumed` in the result counts those the
+   * server did resume. @default false
+   */
+  tlsResume?: boolean;
   /** Ends the run early; the partial results are returned with `interrupted: true`. */
   signal?: AbortSignal;
   /** Called about once a second while counting, with the figures so far. */
@@ -76,6 +90,8 @@ export interface LatencySummary {
 export interface BenchResult {
   mode: BenchMode;
   target: string;
+  /** Whether the connections spoke TLS. */
+  tls: boolean;
   connections: number;
   size: number;
   pipeline: number;
@@ -87,8 +103,12 @@ export interface BenchResult {
   mibPerS: number;
   /** Payload sent, MiB/s. */
   sentMibPerS: number;
-  /** Connect mode: connections completed per second. */
+  /** Connect mode: connections completed per second (with TLS: handshakes, full or resumed). */
   connectionsPerS: number;
+  /** Connect mode with TLS: connections counted whose session the server resumed (`tlsResume`). */
+  tlsResumed: number;
+  /** Connect mode with TLS: connections counted that made a full handshake. */
+  tlsFull: number;
   /** Per message (connect mode: connect call to server FIN), microseconds. */
   latencyUs: LatencySummary;
   /**

@@ -6,6 +6,7 @@ export type { ConnectionOpen, ConnectionClose } from './server/connection-events
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
+export type { TlsClientOptions } from './client/tls.js';
 export type { EchoOptions, RoundTripOptions } from './client/round-trip.js';
 export { echoRoundTrip, collectEcho } from './client/round-trip.js';
 export { pipeThrough } from './client/pipe.js';
@@ -25,4 +26,6 @@ export {
   EchoTooLongError,
   AbortError,
   WorkerStartError,
+  TlsVerifyError,
+  TlsHandshakeError,
 } from './errors.js';

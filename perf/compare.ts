@@ -15,7 +15,11 @@ import { forkChildFigures } from './fork-children.js';
 import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
 import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
-import { ROOT, ncatServer, plainServer, refechoServer, socatServer, tcpechoServer, type ServerSpec } from './servers.js';
+import { makeTemporaryCertificate } from '../src/server/tls/certificate.js';
+import {
+  OUT, ROOT, ncatServer, ncatTlsServer, plainServer, plainTlsServer, refechoServer, socatServer, socatTlsServer, tcpechoServer,
+  type CertificateFiles, type ServerSpec,
+} from './servers.js';
 
 const USAGE =
   "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE] [--help]";
@@ -23,7 +27,8 @@ const USAGE =
 const HELP = `${USAGE}
 
 Every tcpecho server mode and a plain Node echo server (the baseline of every ratio), each driven
-on the same workloads, servers alternated over the rounds; medians. Prints the results and writes
+on the same workloads, servers alternated over the rounds; medians. Then the same over TLS:
+tcpecho event mode with TLS, socat and ncat against a plain Node TLS echo (the TLS rows' baseline). Prints the results and writes
 them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out FILE.
 
   --rounds N        rounds over every server (default 3)
@@ -38,7 +43,8 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     without them the refecho row, the C driver and the generator comparison are left out
   --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
   --loadgen-only    that comparison only
-  --only 'A,B'      these servers only (and the plain one)
+  --only 'A,B'      these servers only (and the baseline of their table: plain node, or plain node tls);
+                    a table none of them is in is left out
 `;
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
@@ -135,6 +141,7 @@ const NODE_METRICS: Record<string, (r: BenchResult) => number> = {
   'p50 µs': (r) => r.latencyUs.p50,
   'p90 µs': (r) => r.latencyUs.p90,
   'p99 µs': (r) => r.latencyUs.p99,
+  'resumed %': (r) => (r.tlsResumed + r.tlsFull > 0 ? (100 * r.tlsResumed) / (r.tlsResumed + r.tlsFull) : 0),
 };
 const C_METRICS: Record<string, (s: LoadgenSummary) => number> = {
   'msg/s': (s) => s.msgs_per_s,
@@ -158,6 +165,18 @@ const ALL_WORKLOADS: Workload[] = [
   // Clients arriving one at a time, 5 a second: the connect-to-first-echo latency a person sees.
   // The C generator has no rate: this row is tcpecho bench's under either driver.
   { name: 'connect 5/s 64 B', node: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: ['p50 µs', 'p90 µs'] },
+];
+/**
+ * The TLS rows, against TLS servers only. The generator does not verify (`--insecure`): checking
+ * the certificate is the client's cost, and every server serves the same one.
+ */
+const TLS = ['--tls', '--insecure'];
+const TLS_WORKLOADS: Workload[] = [
+  { name: 'TLS pingpong c=50 1 KiB', node: [...TLS, '-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'TLS stream c=4 64 KiB', node: [...TLS, '-m', 'stream', '-c', '4', '-s', '64k'], metrics: ['MiB/s'] },
+  // Each connection a full handshake: conn/s is handshakes a second; the latency runs from the connect call to the echo.
+  { name: 'TLS connect c=8 64 B', node: [...TLS, '-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs'] },
+  { name: 'TLS connect c=8 64 B, resumed', node: [...TLS, '--tls-resume', '-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs', 'resumed %'] },
 ];
 // Two generator threads on one CPU measure nothing.
 const WORKLOADS = ALL_WORKLOADS.filter((w) => !(PINNED && w.node.includes('--threads')));
@@ -220,7 +239,7 @@ function record(samples: Samples, key: string, value: number): void {
   samples.set(key, [...(samples.get(key) ?? []), value]);
 }
 
-async function compareServers(servers: ServerSpec[]): Promise<Samples> {
+async function compareServers(servers: ServerSpec[], workloads: Workload[], idle: boolean): Promise<Samples> {
   const samples: Samples = new Map();
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so that no server always runs first or last.
@@ -228,7 +247,7 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
     for (const spec of order) {
       const server = await spec.start(SERVER_CPU);
       try {
-        for (const workload of WORKLOADS) {
+        for (const workload of workloads) {
           log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name} (${driverOf(workload)})`);
           const figures = measure(workload, server.port, `round ${round + 1}, ${spec.name}, ${workload.name}`);
           if (figures === undefined) continue;
@@ -236,7 +255,7 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
           // Every run's figures in the log: an outlier behind a median can be seen there.
           log(`    ${Object.entries(figures).map(([metric, figure]) => `${fmt(figure)} ${metric}`).join(', ')}`);
         }
-        if (spec.idle && IDLE > 0) {
+        if (idle && spec.idle && IDLE > 0) {
           log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE_ROW}`);
           record(samples, `${spec.name}|${IDLE_ROW}|RSS KiB/conn`, await idleRssPerConnection(server.port, server.pid, IDLE));
         }
@@ -248,14 +267,13 @@ async function compareServers(servers: ServerSpec[]): Promise<Samples> {
   return samples;
 }
 
-function serverTable(servers: ServerSpec[], samples: Samples): string {
-  const baseline = plainServer.name;
+function serverTable(servers: ServerSpec[], samples: Samples, workloads: Workload[], baseline: string, idle: boolean): string {
   const header = ['workload', 'metric', 'driver', ...servers.flatMap((s) => (s.name === baseline ? [s.name] : [s.name, 'ratio']))];
   const rows = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const lines: Array<[string, string, string]> = [
-    ...WORKLOADS.flatMap((w) => w.metrics.map((m) => [w.name, m, driverOf(w)] as [string, string, string])),
+    ...workloads.flatMap((w) => w.metrics.map((m) => [w.name, m, driverOf(w)] as [string, string, string])),
     // This script's own sockets, connecting and saying nothing.
-    ...(IDLE > 0 ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
+    ...(idle && IDLE > 0 ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
   ];
   for (const [workload, metric, driver] of lines) {
     const base = median(samples.get(`${baseline}|${workload}|${metric}`));
@@ -293,19 +311,30 @@ async function main(): Promise<void> {
   ];
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
   for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
+  const certificate = await certificateFiles();
+  const plainTls = plainTlsServer(certificate);
+  const tlsServers: ServerSpec[] = [tcpechoServer('event', ['--tls-cert', certificate.cert, '--tls-key', certificate.key], 'tls'), plainTls];
+  for (const extra of [socatTlsServer(certificate), ncatTlsServer(certificate)]) if (extra) tlsServers.push(extra);
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const unknown = [...wanted].filter((name) => !servers.some((spec) => spec.name === name));
-    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${servers.map((spec) => spec.name).join(', ')})`);
-    // The plain server is the baseline of every ratio.
-    servers.splice(0, servers.length, ...servers.filter((spec) => spec === plainServer || wanted.has(spec.name)));
+    const all = [...servers, ...tlsServers];
+    const unknown = [...wanted].filter((name) => !all.some((spec) => spec.name === name));
+    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${all.map((spec) => spec.name).join(', ')})`);
+    // Each table keeps its baseline, the plain server of every ratio; a table with none of the
+    // servers asked for is left out (the TLS one, for the plain modes).
+    for (const [list, baseline] of [[servers, plainServer], [tlsServers, plainTls]] as const) {
+      const kept = list.filter((spec) => wanted.has(spec.name));
+      list.splice(0, list.length, ...(kept.length === 0 ? [] : list.filter((spec) => spec === baseline || wanted.has(spec.name))));
+    }
   }
 
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
   if (loadgenOnly) servers.splice(0, servers.length);
-  const samples = await compareServers(servers);
+  if (loadgenOnly) tlsServers.splice(0, tlsServers.length);
+  const samples = await compareServers(servers, WORKLOADS, true);
+  const tlsSamples = await compareServers(tlsServers, TLS_WORKLOADS, false);
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
   const { refecho, loadgen: loadgenBin } = TOOLS.path;
@@ -331,17 +360,31 @@ async function main(): Promise<void> {
     `Node ${process.version}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end (what else ran on the machine).`,
     setupLine(),
     ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
-    ...(loadgenOnly
+    ...(loadgenOnly || servers.length === 0
       ? []
       : [
           '',
           '## Servers; ratio = server / plain node',
           '',
-          serverTable(servers, samples),
+          serverTable(servers, samples, WORKLOADS, plainServer.name, true),
           '',
           'A process per connection (fork modes, socat, ncat) makes 10,000 idle connections 10,000 processes: those rows are n/a. ' +
             'A ratio is n/a where the plain server\'s figure is 0 or below (idle RSS growth within a page).' +
             (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
+          '',
+        ]),
+    ...(tlsServers.length === 0
+      ? []
+      : [
+          ...(loadgenOnly || servers.length === 0 ? [''] : []),
+          '## TLS servers; ratio = server / plain node tls',
+          '',
+          serverTable(tlsServers, tlsSamples, TLS_WORKLOADS, plainTls.name, false),
+          '',
+          'Every TLS server serves the same ECDSA P-256 certificate, made at the start of the run; `tcpecho bench --tls --insecure` drives them ' +
+            '(the client does not verify: that is its cost, not the server\'s). In the connect rows every connection is a handshake, so conn/s is ' +
+            'handshakes a second, full ones or, with `--tls-resume`, resumed ones (resumed % is the share the server did resume); ' +
+            'the latency runs from the connect call to the echo, handshake included. socat and ncat fork a process per connection.',
           '',
         ]),
     ...(children ? ['## Fork mode children', '', children] : []),
@@ -357,6 +400,16 @@ async function main(): Promise<void> {
     log(`bench:compare: written to ${writeNewResultsFile(dir, 'compare', text)}`);
   }
   process.stdout.write(text);
+}
+
+/** The TLS rows' certificate (for 127.0.0.1 and localhost), made now and written to the scratch directory. */
+async function certificateFiles(): Promise<CertificateFiles> {
+  const pair = await makeTemporaryCertificate();
+  mkdirSync(OUT, { recursive: true });
+  const files = { cert: join(OUT, 'tls-cert.pem'), key: join(OUT, 'tls-key.pem') };
+  writeFileSync(files.cert, pair.cert);
+  writeFileSync(files.key, pair.key, { mode: 0o600 });
+  return files;
 }
 
 await main();

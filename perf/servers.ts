@@ -9,6 +9,7 @@ import { listeningOn } from './proc.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PLAIN = fileURLToPath(new URL('./plain-server.js', import.meta.url));
+const PLAIN_TLS = fileURLToPath(new URL('./plain-tls-server.js', import.meta.url));
 /** Scratch output (the servers' logs): not kept. */
 export const OUT = fileURLToPath(new URL('../../perf/out/', import.meta.url));
 
@@ -50,14 +51,28 @@ export function tcpechoServer(mode: string, extra: string[] = [], label = ''): S
 export const plainServer: ServerSpec = {
   name: 'plain node',
   idle: true,
-  async start(cpu) {
-    const child = spawn(...onCpu(cpu, process.execPath, [PLAIN]), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const port = await waitFor(() => (/^\d+\n/.test(out) ? Number(out) : undefined), 'the plain server to listen');
-    return running(child, port);
-  },
+  start: (cpu) => nodeScript(cpu, PLAIN, [], 'the plain server'),
 };
+
+/** A certificate and key, as files, that the TLS servers serve. */
+export interface CertificateFiles {
+  cert: string;
+  key: string;
+}
+
+/** The baseline of the TLS rows: a plain Node TLS echo (`tls.createServer`, `s.pipe(s)`). */
+export function plainTlsServer(files: CertificateFiles): ServerSpec {
+  return { name: 'plain node tls', idle: false, start: (cpu) => nodeScript(cpu, PLAIN_TLS, [files.cert, files.key], 'the plain TLS server') };
+}
+
+/** A Node script that prints its port on stdout once listening. */
+async function nodeScript(cpu: number | undefined, script: string, args: string[], what: string): Promise<RunningServer> {
+  const child = spawn(...onCpu(cpu, process.execPath, [script, ...args]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const port = await waitFor(() => (/^\d+\n/.test(out) ? Number(out) : undefined), `${what} to listen`);
+  return running(child, port);
+}
 
 /** The C epoll server, `bin` being its binary (see c-tools.ts). */
 export function refechoServer(bin: string): ServerSpec {
@@ -69,6 +84,20 @@ export function socatServer(): ServerSpec | undefined {
   const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
   if (bin === undefined) return undefined;
   return external('socat fork', false, (port) => [bin, [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']]);
+}
+
+/** socat's OpenSSL listener forking `cat` for every client (no client certificate asked), when installed. */
+export function socatTlsServer(files: CertificateFiles): ServerSpec | undefined {
+  const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('socat tls', false, (port) => [bin, [`OPENSSL-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,cert=${files.cert},key=${files.key},verify=0`, 'EXEC:cat']]);
+}
+
+/** `ncat --ssl` running `cat` for every client, when installed. */
+export function ncatTlsServer(files: CertificateFiles): ServerSpec | undefined {
+  const bin = ['/usr/bin/ncat', '/usr/local/bin/ncat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('ncat tls', false, (port) => [bin, ['--ssl', '--ssl-cert', files.cert, '--ssl-key', files.key, '-l', '-k', '--exec', '/bin/cat', '127.0.0.1', String(port)]]);
 }
 
 /** ncat running `cat` for every client (`--exec` forks one per connection), when installed. */

@@ -105,7 +105,7 @@ export class ConnectLoop implements LoadWorker {
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => this.#connectFailed(connectTimeoutError(where, timeoutMs)), timeoutMs).unref();
     let tcpConnected = false;
-    socket.once('connect', () => (tcpConnected = true));
+    if (this.#ctx.tls !== undefined) socket.once('connect', () => (tcpConnected = true));
     if (this.#ctx.tlsResume) socket.on('session', (session: Buffer) => (this.#session = session));
     socket.once(readyEvent(this.#ctx), () => {
       clearTimeout(this.#connectTimer);

@@ -85,7 +85,7 @@ export abstract class VerifiedConnection implements LoadWorker {
     this.socket = openSocket(ctx, { buffer: ctx.readBuffer, callback: (n: number, buffer: Uint8Array) => this.#onData(buffer as Buffer, n) });
     this.#connectTimer = setTimeout(() => this.#connectTimedOut(), ctx.timeoutMs).unref();
     let tcpConnected = false;
-    this.socket.once('connect', () => (tcpConnected = true));
+    if (ctx.tls !== undefined) this.socket.once('connect', () => (tcpConnected = true));
     this.socket.once(readyEvent(ctx), () => {
       clearTimeout(this.#connectTimer);
       const refused = refusal(ctx, this.socket);

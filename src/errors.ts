@@ -1,6 +1,6 @@
 /**
  * Every error tcpecho raises carries a stable `code`; tests and callers match on it, never on
- * the message. The CLI maps `UsageError` to exit code 2 and every other `TcpechoError` to 1.
+ * the message. The CLI maps `UsageError` and `TlsConfigError` to exit code 2 and every other `TcpechoError` to 1.
  */
 export class TcpechoError extends Error {
   readonly code: string;
@@ -37,6 +37,16 @@ export class PermissionDeniedError extends TcpechoError {
 export class ListenError extends TcpechoError {
   constructor(message: string, options?: ErrorOptions) {
     super('TCPECHO_ERR_LISTEN', message, options);
+  }
+}
+
+/**
+ * A TLS certificate, key or CA that cannot be used (missing, not PEM, a key that does not match
+ * its certificate): the caller's mistake, exit code 2 on the CLI, before anything listens.
+ */
+export class TlsConfigError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_TLS_CONFIG', message, options);
   }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The tcpecho executable: picks the subcommand, maps errors to one line and an exit code.
 // The only place that calls process.exit.
-import { TcpechoError, UsageError } from '../errors.js';
+import { TcpechoError, TlsConfigError, UsageError } from '../errors.js';
 import { processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -51,7 +51,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 }
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError) return 2;
+  if (err instanceof UsageError || err instanceof TlsConfigError) return 2;
   return 1;
 }
 

@@ -8,6 +8,8 @@ import { logConnections, logWarnings, stamp } from './server-log.js';
 import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseFamily, parseTarget } from './address.js';
+import { serverTlsFromFlags } from './tls-files.js';
+import { resolveServerTls } from '../server/tls/server-tls.js';
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
@@ -22,7 +24,7 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, 2 invalid option.
 
 /** `tcpecho server`: runs until SIGINT or SIGTERM, then drains and resolves with the exit code. */
 export async function serverCommand(args: string[], io: Io): Promise<number> {
-  const { options, flags, positionals, given } = parseCommandLine('server', args, 1);
+  const { options, flags, cliValues, positionals, given } = parseCommandLine('server', args, 1);
   if (flags.help) return io.out(serverHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
   // The option table has checked every value; its keys are EchoServerOptions'.
@@ -30,11 +32,19 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
   Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
 
+  const tlsFlags = serverTlsFromFlags(cliValues, flags.tls === true);
+  if (tlsFlags !== undefined) {
+    // Checked here so that a mistake names the flag and its file; the library gets the PEM text.
+    const tls = await resolveServerTls(tlsFlags.tls, tlsFlags.names);
+    if (tls !== undefined) serverOptions.tls = tls.settings;
+  }
+
   const server = await startEchoServer(serverOptions);
   const log = new LogSink(process.stderr, { stamp });
   if (!flags.quiet) logConnections(server, log.line);
   logWarnings(server, log.line);
-  io.log(`tcpecho listening on ${server.url} (mode ${server.mode})`);
+  if (server.tlsFingerprint !== undefined) io.log(`tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
+  io.log(`tcpecho listening on ${server.url} (mode ${server.mode}${server.tlsFingerprint === undefined ? '' : ', tls'})`);
 
   const signal = await io.nextStopSignal();
   // Stop accepting before saying so: whoever reads the line may connect at once.

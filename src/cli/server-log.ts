@@ -14,9 +14,18 @@ export function logConnections(server: EchoServer, write: (line: string) => void
     const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;
     write(
       `${stamp()} close #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}` +
-        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms reason=${reason}`,
+        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)} reason=${reason}`,
     );
   });
+}
+
+/** ` tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 alpn=h2 client="CN=alice"`, or nothing for plain TCP. */
+function tlsText(info: ConnectionClose): string {
+  const { tls } = info;
+  if (tls === undefined) return '';
+  const alpn = tls.alpn === undefined ? '' : ` alpn=${tls.alpn}`;
+  const client = tls.clientSubject === undefined ? '' : ` client=${JSON.stringify(tls.clientSubject)}`;
+  return ` tls=${tls.protocol} cipher=${tls.cipher}${alpn}${client}`;
 }
 
 /** Warnings and rejections are logged even with `--quiet`: they are not routine chatter. */

@@ -12,6 +12,7 @@ import { closeListener, Shutdown } from './shutdown.js';
 import { LiveProcesses } from './live-processes.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
 import { WaitingClients } from './waiting-clients.js';
+import type { EchoSettings } from './echo-settings.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
@@ -20,8 +21,9 @@ export interface ClusterOptions {
   workers: number;
   balance: Balance;
   maxConnections: number;
-  idleTimeoutMs: number;
   drainTimeoutMs: number;
+  settings: EchoSettings;
+  tlsFingerprint: string | undefined;
 }
 
 interface Worker {
@@ -104,6 +106,10 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     return [];
   }
 
+  get tlsFingerprint(): string | undefined {
+    return this.#options.tlsFingerprint;
+  }
+
   get rejectedConnections(): number {
     return this.#rejected;
   }
@@ -163,9 +169,12 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   #startWorker(index: number): void {
-    const { workers, idleTimeoutMs, maxConnections } = this.#options;
-    const config: ClusterWorkerConfig = { index, workers, idleTimeoutMs, maxConnections: Math.ceil(maxConnections / workers) };
-    const child = fork(WORKER_ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    const { workers, maxConnections, settings } = this.#options;
+    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings };
+    const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    // Its first message; it says it is ready only once it has it.
+    // (No channel when the worker could not be started at all: its 'error' says so.)
+    if (child.connected) child.send({ type: 'config', config } satisfies PrimaryMessage, ignoreError);
     const worker: Worker = { index, child, ready: false, open: new Map() };
     this.#workers[index] = worker;
     this.#processes.add(child);

@@ -1,14 +1,15 @@
 import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
+import type { EchoSettings } from './echo-settings.js';
 
 // The messages between the cluster-mode primary and its workers, over the IPC channel.
 
-/** Given to each worker on its command line. */
+/** Sent to each worker first, over IPC (never on its command line: it may hold a TLS key). */
 export interface ClusterWorkerConfig {
   index: number;
   workers: number;
-  idleTimeoutMs: number;
   /** This worker's share of `maxConnections`. */
   maxConnections: number;
+  settings: EchoSettings;
 }
 
 export type WorkerMessage =
@@ -19,7 +20,7 @@ export type WorkerMessage =
   | { type: 'warning'; message: string };
 
 /** `socket` and `listen` travel with a handle. */
-export type PrimaryMessage = { type: 'socket' } | { type: 'listen' } | { type: 'drain'; timeoutMs: number };
+export type PrimaryMessage = { type: 'config'; config: ClusterWorkerConfig } | { type: 'socket' } | { type: 'listen' } | { type: 'drain'; timeoutMs: number };
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string';

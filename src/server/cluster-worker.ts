@@ -1,12 +1,16 @@
-// The entry of one cluster-mode worker: the same per-connection echo as event mode, fed either by
+// The entry of one cluster-mode worker: the same per-connection stages as event mode, fed either by
 // sockets the primary hands over (round-robin) or by accepting on the listening socket the primary
-// shares with it. Every connection event goes to the primary, which logs and counts.
+// shares with it. Every connection event goes to the primary, which logs and counts. Its settings
+// come as the primary's first message.
 import net from 'node:net';
 import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './connection-events.js';
+import { EchoContext } from './echo-context.js';
 import { EventDispatcher } from './event-mode.js';
+import { connectionServing } from './serve-connection.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
 
-const config = JSON.parse(process.argv[2] ?? '{}') as ClusterWorkerConfig;
+let config: ClusterWorkerConfig | undefined;
+let dispatcher: EventDispatcher | undefined;
 let nextId = 0;
 let draining = false;
 let listening: net.Server | undefined;
@@ -15,20 +19,26 @@ function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
 }
 
-const dispatcher = new EventDispatcher(
-  {
-    open: (info: ConnectionOpen) => send({ type: 'open', info }),
-    close: (info: ConnectionClose) => send({ type: 'close', info }),
-    warning: (error: Error) => send({ type: 'warning', message: error.message }),
-  },
-  { idleTimeoutMs: config.idleTimeoutMs },
-);
+async function configure(given: ClusterWorkerConfig): Promise<void> {
+  if (config !== undefined) return;
+  config = given;
+  const serving = await connectionServing(new EchoContext(), config.settings);
+  dispatcher = new EventDispatcher(
+    {
+      open: (info: ConnectionOpen) => send({ type: 'open', info }),
+      close: (info: ConnectionClose) => send({ type: 'close', info }),
+      warning: (error: Error) => send({ type: 'warning', message: error.message }),
+    },
+    serving,
+  );
+  send({ type: 'ready' });
+}
 
 /** Takes one accepted connection; ids are unique across workers: index + k × workers. */
 function serve(socket: net.Socket): void {
   const { remoteAddress, remotePort } = socket;
   socket.on('error', () => {});
-  if (remoteAddress === undefined || remotePort === undefined || draining) {
+  if (config === undefined || dispatcher === undefined || remoteAddress === undefined || remotePort === undefined || draining) {
     socket.destroy();
     return;
   }
@@ -45,12 +55,14 @@ async function drain(timeoutMs: number): Promise<void> {
   if (draining) return;
   draining = true;
   listening?.close();
-  await drainDispatcher(dispatcher, timeoutMs);
+  if (dispatcher !== undefined) await drainDispatcher(dispatcher, timeoutMs);
   process.exit(0);
 }
 
 process.on('message', (message: PrimaryMessage, handle: unknown) => {
-  if (message.type === 'socket' && handle instanceof net.Socket) {
+  if (message.type === 'config') {
+    void configure(message.config);
+  } else if (message.type === 'socket' && handle instanceof net.Socket) {
     serve(handle);
   } else if (message.type === 'listen' && handle instanceof net.Server) {
     // `handle` is the primary's listening socket, already accepting here: take its connections.
@@ -66,4 +78,3 @@ process.on('message', (message: PrimaryMessage, handle: unknown) => {
 process.on('SIGINT', () => {});
 // Exit with the primary, even when it was SIGKILLed.
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready' });

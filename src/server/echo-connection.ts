@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { systemCode } from '../errors.js';
 import { adoptWithOnread } from './adopt-socket.js';
 import { FULL_READ, type EchoContext } from './echo-context.js';
+import type { TlsDetails } from './tls/tls-acceptor.js';
 
 /**
  * Why a connection ended:
@@ -12,9 +13,10 @@ import { FULL_READ, type EchoContext } from './echo-context.js';
  * - `aborted`: the server destroyed it (shutdown past the drain deadline, or `destroy()`);
  * - `child-exit`: fork mode only, the child serving it exited before reporting (killed, crashed);
  * - `handoff-failed`: fork mode only, the child could not take the connection over;
- * - `gone`: fork mode and the cluster primary, the client left (FIN or reset) while it waited for a process.
+ * - `gone`: fork mode and the cluster primary, the client left (FIN or reset) while it waited for a process;
+ * - `tls-error`: the TLS handshake failed or timed out (`errorCode` says why); nothing was echoed.
  */
-export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone';
+export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone' | 'tls-error';
 
 /** What one connection did, reported when it has closed. */
 export interface EchoResult {
@@ -24,8 +26,14 @@ export interface EchoResult {
   bytesWritten: number;
   durationMs: number;
   reason: CloseReason;
-  /** The system error code (`ECONNRESET`, `EPIPE`, ...) when the reason is an error. */
+  /**
+   * The system error code (`ECONNRESET`, `EPIPE`, ...) when the reason is an error; for
+   * `tls-error`, Node's or OpenSSL's (`ERR_SSL_HTTP_REQUEST`, `ERR_TLS_HANDSHAKE_TIMEOUT`,
+   * `NO_CLIENT_CERT`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...).
+   */
   errorCode?: string;
+  /** A TLS connection's protocol, cipher, ALPN and client certificate subject. */
+  tls?: TlsDetails;
 }
 
 export type EchoDone = (result: EchoResult) => void;
@@ -65,7 +73,8 @@ export function echoConnection(socket: net.Socket, context: EchoContext, done: E
   // Node asks where the next read goes right after each read's callback. Node calls it without a
   // `this`, so this is the one closure per connection.
   const nextReadBuffer = (): Buffer => state.bulkBuffer ?? context.readBuffer;
-  const adopted = context.adopt ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
+  // A TLS socket reads through its own machinery (decrypting into buffers of its own): the stream way.
+  const adopted = context.adopt && !('encrypted' in socket) ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
   const echoSocket = (adopted ?? socket) as EchoSocket;
   echoSocket[kEcho] = state;
   context.open++;

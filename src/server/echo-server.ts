@@ -8,6 +8,10 @@ import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connec
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
 import { closeListener, Shutdown } from './shutdown.js';
+import { EchoContext } from './echo-context.js';
+import type { EchoSettings } from './echo-settings.js';
+import { connectionServing, type ConnectionServing } from './serve-connection.js';
+import { resolveServerTls, type ServerTls } from './tls/server-tls.js';
 import {
   type CloseOptions,
   type EchoServer,
@@ -33,9 +37,12 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   #rejected = 0;
 
   /** @internal use startEchoServer */
-  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>) {
+  readonly tlsFingerprint: string | undefined;
+
+  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>>, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
     super();
     this.mode = options.mode;
+    this.tlsFingerprint = tls?.fingerprint;
     this.#drainTimeoutMs = options.drainTimeoutMs;
     this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
@@ -44,8 +51,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       warning: (error) => this.emit('warning', error),
     };
     this.#dispatcher = options.mode === 'fork'
-      ? new ForkDispatcher(hooks, { maxChildren: options.maxChildren, spare: options.spare, idleTimeoutMs: options.idleTimeoutMs })
-      : new EventDispatcher(hooks, { idleTimeoutMs: options.idleTimeoutMs });
+      ? new ForkDispatcher(hooks, { maxChildren: options.maxChildren, spare: options.spare, settings })
+      : new EventDispatcher(hooks, serving as ConnectionServing);
     this.#server = net.createServer({
       allowHalfOpen: true,
       // In fork mode the parent must never read: whatever it read would never reach the child. In
@@ -153,6 +160,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
   const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  const tls = await resolveServerTls(options.tls);
+  const settings: EchoSettings = { idleTimeoutMs: o.idleTimeoutMs, handshakeTimeoutMs: o.handshakeTimeoutMs, hexdump: o.hexdump, tls: tls?.settings };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
   const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
   if (o.mode === 'cluster') {
@@ -161,8 +170,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       workers: o.workers,
       balance: o.balance,
       maxConnections: o.maxConnections,
-      idleTimeoutMs: o.idleTimeoutMs,
       drainTimeoutMs: o.drainTimeoutMs,
+      settings,
+      tlsFingerprint: tls?.fingerprint,
     });
     await cluster.start();
     return cluster;
@@ -172,9 +182,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     maxChildren: o.maxChildren,
     spare: o.spare,
     drainTimeoutMs: o.drainTimeoutMs,
-    idleTimeoutMs: o.idleTimeoutMs,
     maxConnections: o.maxConnections,
-  });
+  }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls);
   await server.listen(listen);
   return server;
 }

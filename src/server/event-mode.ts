@@ -1,21 +1,25 @@
 import type net from 'node:net';
-import { echoConnection, type EchoResult } from './echo-connection.js';
-import { EchoContext } from './echo-context.js';
+import type { EchoResult } from './echo-connection.js';
+import type { EchoContext } from './echo-context.js';
+import { serveConnection, type ConnectionServing, type ServedConnection } from './serve-connection.js';
 import type { ConnectionClose, ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { IdleWaiters } from './idle-waiters.js';
 
 /** `--mode event`: every connection echoed concurrently in this process's event loop. */
 export class EventDispatcher implements Dispatcher {
   readonly #hooks: ConnectionHooks;
-  readonly #idleTimeoutMs: number;
-  readonly #sockets = new Set<net.Socket>();
+  readonly #serving: ConnectionServing;
+  readonly #sockets = new Set<ServedConnection>();
   readonly #idle = new IdleWaiters();
-  /** The echo's buffers and counters for this dispatcher's connections alone. */
-  readonly echo = new EchoContext();
-
-  constructor(hooks: ConnectionHooks, options: { idleTimeoutMs: number }) {
+  /** `serving`: its own echo context (buffers and counters for this dispatcher's connections alone) and settings. */
+  constructor(hooks: ConnectionHooks, serving: ConnectionServing) {
     this.#hooks = hooks;
-    this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#serving = serving;
+  }
+
+  /** The echo's buffers and counters. */
+  get echo(): EchoContext {
+    return this.#serving.context;
   }
 
   get active(): number {
@@ -24,7 +28,7 @@ export class EventDispatcher implements Dispatcher {
 
   dispatch(socket: net.Socket, info: ConnectionOpen): void {
     this.#hooks.open(info);
-    const served = echoConnection(socket, this.echo, (result: EchoResult) => {
+    const served = serveConnection(socket, this.#serving, (result: EchoResult) => {
       this.#sockets.delete(served);
       const close: ConnectionClose = result as ConnectionClose;
       // The result becomes the event: one object per connection, not a copy of two.
@@ -34,7 +38,7 @@ export class EventDispatcher implements Dispatcher {
       if (info.pid !== undefined) close.pid = info.pid;
       this.#hooks.close(close);
       if (this.#sockets.size === 0) this.#idle.wake();
-    }, this.#idleTimeoutMs);
+    });
     this.#sockets.add(served);
   }
 

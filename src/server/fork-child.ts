@@ -4,7 +4,8 @@
 import net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
 import { EchoContext } from './echo-context.js';
-import type { ClosedMessage, ReadyMessage, WarmUpMessage } from './fork-protocol.js';
+import type { ClosedMessage, ReadyMessage, SettingsMessage, WarmUpMessage } from './fork-protocol.js';
+import { connectionServing, serveConnection, type ConnectionServing } from './serve-connection.js';
 
 /** The warm-up gives up after this long and the child is ready all the same. */
 const WARM_UP_LIMIT_MS = 2000;
@@ -18,13 +19,13 @@ let finishWarmUp: (() => void) | undefined;
 // The parent decides when children stop. A Ctrl-C in a terminal reaches the whole process group,
 // and the parent lets connections drain before it ends its children.
 process.on('SIGINT', () => {});
-const idleTimeoutMs = Number(process.argv[2] ?? 0);
 /** This process's echo state; `TCPECHO_ADOPT=0` in the environment turns adoption off (echo-context.ts). */
 const echoContext = new EchoContext();
+/** How to serve the connection: set by the parent's first message, before the warm-up. */
+let serving: ConnectionServing | undefined;
 // Exit with the parent, even when it was SIGKILLed: the IPC channel closing is the one sign of it.
 process.on('disconnect', () => process.exit(0));
 process.on('message', childOnMessage);
-warmUp(() => send({ type: 'ready' } satisfies ReadyMessage));
 
 /**
  * Runs, once, everything a client's connection will run before saying we are ready: the parent
@@ -74,6 +75,13 @@ function startWarmUpEcho(): void {
 }
 
 function childOnMessage(message: unknown, handle: unknown): void {
+  if (isMessage(message, 'settings')) {
+    void connectionServing(echoContext, (message as SettingsMessage).settings).then((made) => {
+      serving ??= made;
+      warmUp(() => send({ type: 'ready' } satisfies ReadyMessage));
+    });
+    return;
+  }
   if (isMessage(message, 'warm-up')) {
     if (!(handle instanceof net.Socket) || finishWarmUp === undefined) {
       if (handle instanceof net.Socket) handle.destroy();
@@ -83,10 +91,10 @@ function childOnMessage(message: unknown, handle: unknown): void {
     startWarmUpEcho();
     return;
   }
-  if (!isMessage(message, 'socket') || !(handle instanceof net.Socket)) return;
+  if (!isMessage(message, 'socket') || !(handle instanceof net.Socket) || serving === undefined) return;
   // One client per process, as in the classic design.
   process.off('message', childOnMessage);
-  echoConnection(handle, echoContext, childOnEchoDone, idleTimeoutMs);
+  serveConnection(handle, serving, childOnEchoDone);
 }
 
 function childOnEchoDone(result: EchoResult): void {

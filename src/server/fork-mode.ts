@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
-import { isChildMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
+import { isChildMessage, type SettingsMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
+import type { EchoSettings } from './echo-settings.js';
 import { IdleWaiters } from './idle-waiters.js';
 import { LiveProcesses } from './live-processes.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -28,8 +29,8 @@ export interface ForkDispatcherOptions {
   maxChildren: number;
   /** Children kept started and ready for the next clients. */
   spare: number;
-  /** Passed to each child: close a connection idle this long (0: never). */
-  idleTimeoutMs: number;
+  /** Sent to each child as its first message. */
+  settings: EchoSettings;
 }
 
 interface Client {
@@ -68,7 +69,7 @@ export class ForkDispatcher implements Dispatcher {
   readonly #hooks: ConnectionHooks;
   readonly #maxChildren: number;
   readonly #spare: number;
-  readonly #idleTimeoutMs: number;
+  readonly #settings: EchoSettings;
   readonly #slots = new Set<Slot>();
   readonly #waiting = new WaitingClients<Client>((client) => this.#waitingOnGone(client));
   readonly #idle = new IdleWaiters();
@@ -83,7 +84,7 @@ export class ForkDispatcher implements Dispatcher {
     this.#hooks = hooks;
     this.#maxChildren = options.maxChildren;
     this.#spare = Math.min(options.spare, options.maxChildren);
-    this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#settings = options.settings;
   }
 
   /** Starts the spares. */
@@ -200,11 +201,14 @@ export class ForkDispatcher implements Dispatcher {
   }
 
   #startChild(): void {
-    const child = fork(CHILD_ENTRY, [String(this.#idleTimeoutMs)], {
+    const child = fork(CHILD_ENTRY, [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       execArgv: CHILD_EXEC_ARGV,
       serialization: 'json',
     });
+    // Its first message; it warms up and says it is ready only once it has it.
+    // (No channel when the child could not be started at all, out of descriptors: its 'error' says so.)
+    if (child.connected) child.send({ type: 'settings', settings: this.#settings } satisfies SettingsMessage, ignoreError);
     const slot: Slot = { child, ready: false, client: undefined, assignedAt: 0, handedOff: false, reported: false };
     this.#slots.add(slot);
     this.#processes.add(child);

@@ -1,4 +1,5 @@
 import type { EchoResult } from './echo-connection.js';
+import type { EchoSettings } from './echo-settings.js';
 
 // The messages between the fork-mode parent and each child, over the IPC channel.
 
@@ -21,6 +22,12 @@ export interface ReadyMessage {
 export interface ClosedMessage {
   type: 'closed';
   result: EchoResult;
+}
+
+/** Parent to child, its first message: how to serve its connection (never on its command line: it may hold a TLS key). */
+export interface SettingsMessage {
+  type: 'settings';
+  settings: EchoSettings;
 }
 
 /** Parent to child, sent with the socket handle. */

@@ -148,6 +148,11 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
   readonly childPids: number[];
   /** Fork mode: the spare children, started and waiting for a client. */
   readonly sparePids: number[];
+  /**
+   * With TLS, the SHA-256 fingerprint of the certificate served (`AB:CD:...`, as `openssl x509
+   * -fingerprint -sha256` prints it): what a client pins a temporary certificate by.
+   */
+  readonly tlsFingerprint: string | undefined;
   close(options?: CloseOptions): Promise<void>;
   destroy(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

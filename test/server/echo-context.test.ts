@@ -8,6 +8,8 @@ import { test, type TestContext } from 'node:test';
 import { echoConnection } from '../../src/server/echo-connection.js';
 import { EchoContext } from '../../src/server/echo-context.js';
 import { EventDispatcher } from '../../src/server/event-mode.js';
+import { PLAIN_ECHO } from '../../src/server/echo-settings.js';
+import { connectionServing } from '../../src/server/serve-connection.js';
 import { connectTo, endWithEcho, pingPong } from '../helpers/echo.js';
 import { listenOnLoopback } from '../helpers/server.js';
 import { until } from '../helpers/timeout.js';
@@ -77,7 +79,7 @@ test('TCPECHO_ADOPT=0 turns adoption off for contexts made without the option, a
   assert.equal(new EchoContext().adopt, false);
   assert.equal(new EchoContext({ adopt: true }).adopt, true, 'the option wins over the environment');
 
-  const dispatcher = new EventDispatcher({ open: () => {}, close: () => {}, warning: () => {} }, { idleTimeoutMs: 0 });
+  const dispatcher = new EventDispatcher({ open: () => {}, close: () => {}, warning: () => {} }, await connectionServing(new EchoContext(), PLAIN_ECHO));
   t.after(() => dispatcher.destroyAll());
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     dispatcher.dispatch(socket, { id: 1, remoteAddress: '127.0.0.1', remotePort: socket.remotePort ?? 0 });

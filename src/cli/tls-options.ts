@@ -1,7 +1,7 @@
 // The client's and the bench's TLS flags (`--tls`, `--ca`, `--fingerprint`, `--insecure`,
 // `--servername`, `--cert`, `--key`) as the library's `tls` option, the files read and checked.
 import { readFileSync } from 'node:fs';
-import { UsageError, systemCode } from '../errors.js';
+import { TlsConfigError, UsageError, systemCode } from '../errors.js';
 import { tlsSettings, type TlsClientOptions, type TlsSettings } from '../client/tls.js';
 
 /** The command line's TLS, or undefined for plain TCP. */
@@ -46,11 +46,11 @@ function readPem(path: string, flag: string): string {
   } catch (err) {
     const code = systemCode(err);
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new UsageError(`Cannot read \`--${flag}\` file \`${path}\`: ${why}`, { cause: err });
+    throw new TlsConfigError(`Cannot read \`--${flag}\` file \`${path}\`: ${why}`, { cause: err });
   }
   // Node skips what is not a certificate in `ca` without a word: a key given there would only show
   // as every server refused.
   const [label, pattern] = flag === 'key' ? ['PRIVATE KEY', /-----BEGIN [A-Z ]*PRIVATE KEY-----/] : ['CERTIFICATE', /-----BEGIN CERTIFICATE-----/];
-  if (!pattern.test(text)) throw new UsageError(`\`--${flag}\` file \`${path}\` is not a PEM ${label === 'CERTIFICATE' ? 'certificate' : 'private key'} (no \`-----BEGIN ${label}-----\` line)`);
+  if (!pattern.test(text)) throw new TlsConfigError(`\`--${flag}\` file \`${path}\` is not a PEM ${label === 'CERTIFICATE' ? 'certificate' : 'private key'} (no \`-----BEGIN ${label}-----\` line)`);
   return text;
 }

@@ -1,5 +1,5 @@
 import tls from 'node:tls';
-import { ConnectionError, TlsHandshakeError, TlsVerifyError, UsageError, systemCode, type TcpechoError } from '../errors.js';
+import { ConnectionError, TlsConfigError, TlsHandshakeError, TlsVerifyError, UsageError, systemCode, type TcpechoError } from '../errors.js';
 
 // The client side of TLS, shared by connectEcho (and so the CLI client) and the load generator:
 // the options checked once, the tls.connect options made from them, the checks Node does not do
@@ -46,7 +46,8 @@ export interface TlsSettings {
 }
 
 /**
- * `tls` checked (a `UsageError` for a bad one, naming `tls.KEY`, or what `nameOf` calls it), with the PEM material loaded into one secure context so that a malformed certificate, or
+ * `tls` checked (naming `tls.KEY`, or what `nameOf` calls it: a `UsageError` for a malformed
+ * option, a `TlsConfigError` for PEM material that cannot be used), with the PEM material loaded into one secure context so that a malformed certificate, or
  * a key that does not match, is found before any connection.
  */
 export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: keyof TlsClientOptions) => string): TlsSettings {
@@ -55,12 +56,12 @@ export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: key
   const name = nameOf ?? ((key: keyof TlsClientOptions): string => `tls.${key}`);
   for (const key of ['cert', 'key'] as const) {
     const value = o[key];
-    if (value !== undefined && !isPem(value)) throw new UsageError(`Expected \`${name(key)}\` to be PEM text (a string or a Buffer), got \`${String(value)}\``);
+    if (value !== undefined && !isPem(value)) throw new TlsConfigError(`Expected \`${name(key)}\` to be PEM text (a string or a Buffer), got \`${String(value)}\``);
   }
   // Node skips what is not a certificate in `ca` without a word: every server would be refused.
   const isCa = (one: unknown): boolean => isPem(one) && String(one).includes('-----BEGIN CERTIFICATE-----');
   if (o.ca !== undefined && !(Array.isArray(o.ca) ? o.ca.length > 0 && o.ca.every(isCa) : isCa(o.ca))) {
-    throw new UsageError(`Expected \`${name('ca')}\` to be PEM certificates (a string or a Buffer) or an array of them, got \`${String(o.ca).slice(0, 40)}\``);
+    throw new TlsConfigError(`Expected \`${name('ca')}\` to be PEM certificates (a string or a Buffer) or an array of them, got \`${String(o.ca).slice(0, 40)}\``);
   }
   for (const key of ['servername', 'fingerprint'] as const) {
     const value = o[key];
@@ -81,7 +82,7 @@ export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: key
     secureContext = tls.createSecureContext(pem);
   } catch (err) {
     const given = (['ca', 'cert', 'key'] as const).filter((key) => o[key] !== undefined).map((key) => `\`${name(key)}\``);
-    throw new UsageError(`Cannot use ${given.join(', ')}: ${reasonOf(err)}`, { cause: err });
+    throw new TlsConfigError(`Cannot use ${given.join(', ')}: ${reasonOf(err)}`, { cause: err });
   }
   // A pin alone names one certificate: the chain and the name are not asked about.
   const verify = o.insecure !== true && (fingerprint === undefined || o.ca !== undefined);

@@ -142,21 +142,22 @@ test('the handshake counts in timeoutMs: a server that accepts and never answers
   assert.equal(sockets.length, 1);
 });
 
-test('bad tls options are usage errors before any connection', async () => {
-  const bad: unknown[] = [
-    { cert: certs.client.cert },
-    { key: certs.client.key },
-    { insecure: true, ca: certs.ca.cert },
-    { insecure: true, fingerprint: fingerprint(certs.server.cert) },
-    { fingerprint: 'AB:CD' },
-    { ca: 'not a certificate' },
-    { ca: certs.ca.key },
-    { cert: certs.client.cert, key: certs.server.key },
-    { servername: '' },
-    'yes',
+test('bad tls options are usage errors before any connection, PEM that cannot be used TCPECHO_ERR_TLS_CONFIG', async () => {
+  const bad: Array<[unknown, string]> = [
+    [{ cert: certs.client.cert }, 'TCPECHO_ERR_USAGE'],
+    [{ key: certs.client.key }, 'TCPECHO_ERR_USAGE'],
+    [{ insecure: true, ca: certs.ca.cert }, 'TCPECHO_ERR_USAGE'],
+    [{ insecure: true, fingerprint: fingerprint(certs.server.cert) }, 'TCPECHO_ERR_USAGE'],
+    [{ fingerprint: 'AB:CD' }, 'TCPECHO_ERR_USAGE'],
+    [{ servername: '' }, 'TCPECHO_ERR_USAGE'],
+    ['yes', 'TCPECHO_ERR_USAGE'],
+    [{ ca: 'not a certificate' }, 'TCPECHO_ERR_TLS_CONFIG'],
+    [{ ca: certs.ca.key }, 'TCPECHO_ERR_TLS_CONFIG'],
+    [{ cert: 'not PEM', key: certs.client.key }, 'TCPECHO_ERR_TLS_CONFIG'],
+    [{ cert: certs.client.cert, key: certs.server.key }, 'TCPECHO_ERR_TLS_CONFIG'],
   ];
-  for (const options of bad) {
-    await assert.rejects(async () => connectEcho({ port: 1, tls: options as true }), { code: 'TCPECHO_ERR_USAGE' }, JSON.stringify(options));
+  for (const [options, code] of bad) {
+    await assert.rejects(async () => connectEcho({ port: 1, tls: options as true }), { code }, JSON.stringify(options));
   }
 });
 

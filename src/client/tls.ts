@@ -46,9 +46,10 @@ export interface TlsSettings {
 }
 
 /**
- * `tls` checked (naming `tls.KEY`, or what `nameOf` calls it: a `UsageError` for a malformed
- * option, a `TlsConfigError` for PEM material that cannot be used), with the PEM material loaded into one secure context so that a malformed certificate, or
- * a key that does not match, is found before any connection.
+ * `tls` checked, naming `tls.KEY` (or what `nameOf` calls it): a `UsageError` for a malformed
+ * option, a `TlsConfigError` for PEM material that cannot be used. The PEM material is loaded
+ * into one secure context here, so that a bad certificate, or a key that does not match, is found
+ * before any connection, and each connection does not parse it again.
  */
 export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: keyof TlsClientOptions) => string): TlsSettings {
   const o: TlsClientOptions = options === true ? {} : options;
@@ -56,12 +57,13 @@ export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: key
   const name = nameOf ?? ((key: keyof TlsClientOptions): string => `tls.${key}`);
   for (const key of ['cert', 'key'] as const) {
     const value = o[key];
-    if (value !== undefined && !isPem(value)) throw new TlsConfigError(`Expected \`${name(key)}\` to be PEM text (a string or a Buffer), got \`${String(value)}\``);
+    // Never quoted: it may be a private key.
+    if (value !== undefined && !isPem(value)) throw new TlsConfigError(`Expected \`${name(key)}\` to be PEM text (a string or a Buffer with a \`-----BEGIN\` line)`);
   }
   // Node skips what is not a certificate in `ca` without a word: every server would be refused.
   const isCa = (one: unknown): boolean => isPem(one) && String(one).includes('-----BEGIN CERTIFICATE-----');
   if (o.ca !== undefined && !(Array.isArray(o.ca) ? o.ca.length > 0 && o.ca.every(isCa) : isCa(o.ca))) {
-    throw new TlsConfigError(`Expected \`${name('ca')}\` to be PEM certificates (a string or a Buffer) or an array of them, got \`${String(o.ca).slice(0, 40)}\``);
+    throw new TlsConfigError(`Expected \`${name('ca')}\` to be PEM certificates (a string or a Buffer with \`-----BEGIN CERTIFICATE-----\` lines, or an array of them)`);
   }
   for (const key of ['servername', 'fingerprint'] as const) {
     const value = o[key];
@@ -94,7 +96,7 @@ export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: key
   };
 }
 
-/** `ab cd`, `abcd...`, `AB:CD:...` as `AB:CD:...`; anything but 32 bytes of hex is a usage error. */
+/** `abcd...` or `AB:CD:...` (any case) as `AB:CD:...`; anything but 32 bytes of hex is a usage error. */
 export function normalizeFingerprint(text: string, name = 'tls.fingerprint'): string {
   const hex = text.replaceAll(':', '').toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) {

@@ -126,12 +126,14 @@ function external(name: string, idle: boolean, command: (port: number) => [strin
     async start(cpu) {
       const port = await freePort();
       const [bin, args] = command(port);
-      const child = spawn(...onCpu(cpu, bin, args), { stdio: ['ignore', 'ignore', 'ignore'] });
+      // In a process group of its own: its per-connection children (socat's and ncat's forks) are
+      // stopped with it. A stuck ncat --ssl stream connection otherwise outlived the run.
+      const child = spawn(...onCpu(cpu, bin, args), { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
       await waitFor(() => {
         if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
         return listeningOn(port) ? port : undefined;
       }, `${name} to listen on ${port}`);
-      return running(child, port);
+      return running(child, port, true);
     },
   };
 }
@@ -144,17 +146,51 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function running(child: ChildProcess, port: number): RunningServer {
+/** Process groups of servers started detached and not yet stopped: ended if this script is. */
+const liveGroups = new Set<number>();
+function killGroup(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, name);
+  } catch {
+    // The group is gone already.
+  }
+}
+let passingSignals = false;
+/** A detached group does not get the terminal's Ctrl-C: once there is one, pass it on, then end as the signal would. */
+function passSignals(): void {
+  if (passingSignals) return;
+  passingSignals = true;
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => {
+      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+      process.exit(128 + (name === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+/** `group`: the child leads a process group of its own (`detached`), and the whole group is signalled. */
+function running(child: ChildProcess, port: number, group = false): RunningServer {
+  if (group) {
+    liveGroups.add(child.pid as number);
+    passSignals();
+  }
+  const signal = (name: NodeJS.Signals): void => {
+    if (!group) return void child.kill(name);
+    killGroup(child.pid as number, name);
+    if (name === 'SIGKILL') liveGroups.delete(child.pid as number);
+  };
   return {
     port,
     pid: child.pid as number,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null) return signal('SIGKILL');
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      // What the group's leader leaves behind (a stuck per-connection child) goes with it.
+      if (group) signal('SIGKILL');
     },
   };
 }

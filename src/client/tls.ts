@@ -1,3 +1,4 @@
+import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionError, TlsConfigError, TlsHandshakeError, TlsVerifyError, UsageError, systemCode, type TcpechoError } from '../errors.js';
 
@@ -90,10 +91,20 @@ export function tlsSettings(options: true | TlsClientOptions, nameOf?: (key: key
   const verify = o.insecure !== true && (fingerprint === undefined || o.ca !== undefined);
   const verifiedBy = o.insecure === true ? 'nothing (insecure)' : fingerprint === undefined ? (o.ca === undefined ? 'system CAs' : 'ca') : o.ca === undefined ? 'fingerprint' : 'ca and fingerprint';
   return {
-    connect: { secureContext, rejectUnauthorized: verify, ...(o.servername === undefined ? {} : { servername: o.servername }) },
+    connect: { secureContext, rejectUnauthorized: verify, ...nameOptions(o.servername) },
     fingerprint,
     verifiedBy,
   };
+}
+
+/**
+ * The name to send and check. An IP address is never sent in SNI (RFC 6066 forbids it, and Node
+ * warns on stderr): the certificate is checked against it all the same.
+ */
+function nameOptions(servername: string | undefined): tls.ConnectionOptions {
+  if (servername === undefined) return {};
+  if (net.isIP(servername) === 0) return { servername };
+  return { checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername, cert) };
 }
 
 /** `abcd...` or `AB:CD:...` (any case) as `AB:CD:...`; anything but 32 bytes of hex is a usage error. */

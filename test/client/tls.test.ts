@@ -68,6 +68,20 @@ test('servername: the name checked (and sent in SNI) instead of the host', async
   assert.equal(echoed.toString(), 'sni');
 });
 
+test('servername as an IP address: checked against the certificate, not sent in SNI (no warning)', async (t) => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): number => warnings.push(w);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const right = await startTlsEcho(t, certs.server);
+  const echoed = await echoRoundTrip(Buffer.from('ip'), { host: '127.0.0.1', port: right.port, tls: { ca: certs.ca.cert, servername: '::1' } });
+  assert.equal(echoed.toString(), 'ip');
+  const wrong = await startTlsEcho(t, certs.wrongHost);
+  await assert.rejects(connectEcho({ host: '127.0.0.1', port: wrong.port, tls: { ca: certs.ca.cert, servername: '127.0.0.1' } }), { code: 'TCPECHO_ERR_TLS_VERIFY', message: /hostname mismatch/ });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(warnings.map((w) => w.message), []);
+});
+
 test('a pinned fingerprint, with or without colons, any case, accepts a certificate no CA vouches for', async (t) => {
   const selfSigned = certs.otherCa;
   const server = await startTlsEcho(t, selfSigned);

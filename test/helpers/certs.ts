@@ -14,12 +14,14 @@ export interface TestCertificates {
   client: PemPair;
   /** Signed by `ca`, for localhost, expired yesterday. */
   expired: PemPair;
+  /** Signed by `ca`, for client authentication, expired yesterday. */
+  expiredClient: PemPair;
   /** Signed by `ca`, for `wrong.example` only. */
   wrongHost: PemPair;
   /** A CA that signed none of these. */
   otherCa: PemPair;
   /** Each of them also on disk, for the CLI: `files.server.cert` is a path. */
-  files: Record<'ca' | 'server' | 'client' | 'expired' | 'wrongHost' | 'otherCa', { cert: string; key: string }>;
+  files: Record<'ca' | 'server' | 'client' | 'expired' | 'expiredClient' | 'wrongHost' | 'otherCa', { cert: string; key: string }>;
   dir: string;
 }
 
@@ -39,6 +41,7 @@ async function make(): Promise<TestCertificates> {
     server: await makeCertificate({ commonName: 'localhost', ...loopback }),
     client: await makeCertificate({ commonName: 'tcpecho test client', usage: 'client', issuer: ca }),
     expired: await makeCertificate({ commonName: 'localhost', ...loopback, notBefore: new Date(Date.now() - 3 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) }),
+    expiredClient: await makeCertificate({ commonName: 'tcpecho expired client', usage: 'client', issuer: ca, notBefore: new Date(Date.now() - 3 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) }),
     wrongHost: await makeCertificate({ commonName: 'wrong.example', dns: ['wrong.example'], issuer: ca }),
     otherCa: await makeCertificate({ commonName: 'another CA', ca: true }),
   };

@@ -296,10 +296,6 @@ function setupLine(): string {
 }
 
 async function main(): Promise<void> {
-  for (const tool of ['refecho', 'loadgen'] as const) {
-    const missing = TOOLS.missing[tool];
-    if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
-  }
   const servers: ServerSpec[] = [
     tcpechoServer('event'),
     plainServer,
@@ -328,6 +324,11 @@ async function main(): Promise<void> {
     }
   }
 
+  // After the checks of the options: a usage error is its line and the usage, nothing else.
+  for (const tool of ['refecho', 'loadgen'] as const) {
+    const missing = TOOLS.missing[tool];
+    if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
+  }
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];

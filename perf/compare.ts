@@ -4,7 +4,7 @@
 // says how.
 import net from 'node:net';
 import os from 'node:os';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchResult } from '../src/bench/index.js';
@@ -17,8 +17,8 @@ import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
 import { makeTemporaryCertificate } from '../src/server/tls/certificate.js';
 import {
-  OUT, ROOT, ncatServer, ncatTlsServer, plainServer, plainTlsServer, refechoServer, socatServer, socatTlsServer, tcpechoServer,
-  type CertificateFiles, type ServerSpec,
+  OUT, ROOT, ncatServer, ncatTlsServer, plainServer, plainTlsServer, plainUnixServer, refechoServer, socatServer, socatTlsServer, tcpechoServer,
+  tcpechoUnixServer, type CertificateFiles, type ServerSpec,
 } from './servers.js';
 
 const USAGE =
@@ -43,8 +43,10 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     without them the refecho row, the C driver and the generator comparison are left out
   --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
   --loadgen-only    that comparison only
-  --only 'A,B'      these servers only (and the baseline of their table: plain node, or plain node tls);
-                    a table none of them is in is left out
+  --only 'A,B'      these servers only, each table with its baseline (plain node, plain node tls, plain
+                    node unix); a table none of them is in is left out. 'tcpecho event unix' is the
+                    Unix socket rows (event mode and the plain server, each on a Unix socket); the
+                    Unix and TLS tables run by default
 `;
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
@@ -166,6 +168,7 @@ const ALL_WORKLOADS: Workload[] = [
   // The C generator has no rate: this row is tcpecho bench's under either driver.
   { name: 'connect 5/s 64 B', node: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: ['p50 µs', 'p90 µs'] },
 ];
+
 /**
  * The TLS rows, against TLS servers only. The generator does not verify (`--insecure`): checking
  * the certificate is the client's cost, and every server serves the same one.
@@ -177,6 +180,15 @@ const TLS_WORKLOADS: Workload[] = [
   // Each connection a full handshake: conn/s is handshakes a second; the latency runs from the connect call to the echo.
   { name: 'TLS connect c=8 64 B', node: [...TLS, '-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs'] },
   { name: 'TLS connect c=8 64 B, resumed', node: [...TLS, '--tls-resume', '-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs', 'resumed %'] },
+];
+
+/**
+ * Over a Unix socket: tcpecho's event mode against the plain server on one, driven by `tcpecho
+ * bench --unix` (the C generator speaks TCP only, so under either driver).
+ */
+const UNIX_WORKLOADS: Workload[] = [
+  { name: 'unix pingpong c=50 1 KiB', node: ['-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'unix stream c=4 64 KiB', node: ['-m', 'stream', '-c', '4', '-s', '64k'], metrics: ['MiB/s'] },
 ];
 // Two generator threads on one CPU measure nothing.
 const WORKLOADS = ALL_WORKLOADS.filter((w) => !(PINNED && w.node.includes('--threads')));
@@ -193,11 +205,14 @@ function recordFailure(what: string): void {
   log(`    FAILED (left out of the medians): ${what}`);
 }
 
-/** One run of `workload` against `port` with its row's driver: its figures by metric, or undefined when it failed. */
-function measure(workload: Workload, port: number, what: string): Record<string, number> | undefined {
+/**
+ * One run of `workload` against `port` (a Unix socket's path: tcpecho bench only) with its row's
+ * driver: its figures by metric, or undefined when it failed.
+ */
+function measure(workload: Workload, port: number | string, what: string): Record<string, number> | undefined {
   try {
     if (driverOf(workload) === 'C loadgen') {
-      const summary = loadgen(TOOLS.path.loadgen as string, port, workload.c as string[], RUN);
+      const summary = loadgen(TOOLS.path.loadgen as string, port as number, workload.c as string[], RUN);
       return Object.fromEntries(workload.metrics.map((m) => [m, (C_METRICS[m] as (s: LoadgenSummary) => number)(summary)]));
     }
     const result = nodeBench(port, workload.node, RUN);
@@ -239,7 +254,7 @@ function record(samples: Samples, key: string, value: number): void {
   samples.set(key, [...(samples.get(key) ?? []), value]);
 }
 
-async function compareServers(servers: ServerSpec[], workloads: Workload[], idle: boolean): Promise<Samples> {
+async function compareServers(servers: ServerSpec[], workloads: Workload[] = WORKLOADS): Promise<Samples> {
   const samples: Samples = new Map();
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so that no server always runs first or last.
@@ -249,13 +264,13 @@ async function compareServers(servers: ServerSpec[], workloads: Workload[], idle
       try {
         for (const workload of workloads) {
           log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${workload.name} (${driverOf(workload)})`);
-          const figures = measure(workload, server.port, `round ${round + 1}, ${spec.name}, ${workload.name}`);
+          const figures = measure(workload, server.unix ?? server.port, `round ${round + 1}, ${spec.name}, ${workload.name}`);
           if (figures === undefined) continue;
           for (const [metric, figure] of Object.entries(figures)) record(samples, `${spec.name}|${workload.name}|${metric}`, figure);
           // Every run's figures in the log: an outlier behind a median can be seen there.
           log(`    ${Object.entries(figures).map(([metric, figure]) => `${fmt(figure)} ${metric}`).join(', ')}`);
         }
-        if (idle && spec.idle && IDLE > 0) {
+        if (workloads === WORKLOADS && spec.idle && IDLE > 0) {
           log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE_ROW}`);
           record(samples, `${spec.name}|${IDLE_ROW}|RSS KiB/conn`, await idleRssPerConnection(server.port, server.pid, IDLE));
         }
@@ -267,13 +282,13 @@ async function compareServers(servers: ServerSpec[], workloads: Workload[], idle
   return samples;
 }
 
-function serverTable(servers: ServerSpec[], samples: Samples, workloads: Workload[], baseline: string, idle: boolean): string {
+function serverTable(servers: ServerSpec[], samples: Samples, workloads: Workload[] = WORKLOADS, baseline = plainServer.name): string {
   const header = ['workload', 'metric', 'driver', ...servers.flatMap((s) => (s.name === baseline ? [s.name] : [s.name, 'ratio']))];
   const rows = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const lines: Array<[string, string, string]> = [
     ...workloads.flatMap((w) => w.metrics.map((m) => [w.name, m, driverOf(w)] as [string, string, string])),
     // This script's own sockets, connecting and saying nothing.
-    ...(idle && IDLE > 0 ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
+    ...(IDLE > 0 && workloads === WORKLOADS ? [[IDLE_ROW, 'RSS KiB/conn', 'idle sockets'] as [string, string, string]] : []),
   ];
   for (const [workload, metric, driver] of lines) {
     const base = median(samples.get(`${baseline}|${workload}|${metric}`));
@@ -307,18 +322,23 @@ async function main(): Promise<void> {
   ];
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
   for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
+  // The Unix socket rows: their own two servers, in a directory of this run's.
+  const unixDir = mkdtempSync(join(os.tmpdir(), 'tcpecho-compare-'));
+  process.on('exit', () => rmSync(unixDir, { recursive: true, force: true }));
+  const plainUnix = plainUnixServer(join(unixDir, 'plain.sock'));
+  const unixServers: ServerSpec[] = [tcpechoUnixServer(join(unixDir, 'tcpecho.sock')), plainUnix];
   const certificate = await certificateFiles();
   const plainTls = plainTlsServer(certificate);
   const tlsServers: ServerSpec[] = [tcpechoServer('event', ['--tls-cert', certificate.cert, '--tls-key', certificate.key], 'tls'), plainTls];
   for (const extra of [socatTlsServer(certificate), ncatTlsServer(certificate)]) if (extra) tlsServers.push(extra);
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const all = [...servers, ...tlsServers];
-    const unknown = [...wanted].filter((name) => !all.some((spec) => spec.name === name));
-    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${all.map((spec) => spec.name).join(', ')})`);
-    // Each table keeps its baseline, the plain server of every ratio; a table with none of the
-    // servers asked for is left out (the TLS one, for the plain modes).
-    for (const [list, baseline] of [[servers, plainServer], [tlsServers, plainTls]] as const) {
+    const known = [...servers, ...tlsServers, ...unixServers];
+    const unknown = [...wanted].filter((name) => !known.some((spec) => spec.name === name));
+    if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${known.map((spec) => spec.name).join(', ')})`);
+    // Each table keeps its baseline, the plain server of its ratios; a table with none of the
+    // servers asked for is left out (with only Unix servers named, no TCP rows).
+    for (const [list, baseline] of [[servers, plainServer], [tlsServers, plainTls], [unixServers, plainUnix]] as const) {
       const kept = list.filter((spec) => wanted.has(spec.name));
       list.splice(0, list.length, ...(kept.length === 0 ? [] : list.filter((spec) => spec === baseline || wanted.has(spec.name))));
     }
@@ -332,10 +352,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
-  if (loadgenOnly) servers.splice(0, servers.length);
-  if (loadgenOnly) tlsServers.splice(0, tlsServers.length);
-  const samples = await compareServers(servers, WORKLOADS, true);
-  const tlsSamples = await compareServers(tlsServers, TLS_WORKLOADS, false);
+  if (loadgenOnly) {
+    servers.splice(0, servers.length);
+    tlsServers.splice(0, tlsServers.length);
+    unixServers.splice(0, unixServers.length);
+  }
+  const samples = await compareServers(servers);
+  const tlsSamples = await compareServers(tlsServers, TLS_WORKLOADS);
+  const unixSamples = await compareServers(unixServers, UNIX_WORKLOADS);
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
   const { refecho, loadgen: loadgenBin } = TOOLS.path;
@@ -367,20 +391,31 @@ async function main(): Promise<void> {
           '',
           '## Servers; ratio = server / plain node',
           '',
-          serverTable(servers, samples, WORKLOADS, plainServer.name, true),
+          serverTable(servers, samples),
           '',
           'A process per connection (fork modes, socat, ncat) makes 10,000 idle connections 10,000 processes: those rows are n/a. ' +
             'A ratio is n/a where the plain server\'s figure is 0 or below (idle RSS growth within a page).' +
             (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
           '',
         ]),
+    ...(unixServers.length > 0
+      ? [
+          '',
+          '## Unix domain sockets; ratio = tcpecho / the plain node server on a Unix socket',
+          '',
+          serverTable(unixServers, unixSamples, UNIX_WORKLOADS, plainUnix.name),
+          '',
+          'Both on a socket file in a temporary directory, driven by `tcpecho bench --unix` (one thread), alternating as above.',
+          '',
+        ]
+      : []),
     ...(tlsServers.length === 0
       ? []
       : [
-          ...(loadgenOnly || servers.length === 0 ? [''] : []),
+          '',
           '## TLS servers; ratio = server / plain node tls',
           '',
-          serverTable(tlsServers, tlsSamples, TLS_WORKLOADS, plainTls.name, false),
+          serverTable(tlsServers, tlsSamples, TLS_WORKLOADS, plainTls.name),
           '',
           'Every TLS server serves the same ECDSA P-256 certificate, made at the start of the run; `tcpecho bench --tls --insecure` drives them ' +
             '(the client does not verify: that is its cost, not the server\'s). In the connect rows every connection is a handshake, so conn/s is ' +

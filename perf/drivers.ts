@@ -16,12 +16,13 @@ export interface RunSettings {
   cpu: number | undefined;
 }
 
-/** One `tcpecho bench --json` run against 127.0.0.1:`port`. */
-export function nodeBench(port: number, args: string[], run: RunSettings): BenchResult {
+/** One `tcpecho bench --json` run against 127.0.0.1:`port`, or the Unix socket at `port` when it is a path. */
+export function nodeBench(port: number | string, args: string[], run: RunSettings): BenchResult {
   let out: string;
   let failed = false;
+  const target = typeof port === 'string' ? ['--unix', port] : ['127.0.0.1', String(port)];
   try {
-    out = execFileSync(...onCpu(run.cpu, process.execPath, [CLI, 'bench', '127.0.0.1', String(port), ...args, '-d', run.duration, '--warmup', run.warmup, '--json']), {
+    out = execFileSync(...onCpu(run.cpu, process.execPath, [CLI, 'bench', ...target, ...args, '-d', run.duration, '--warmup', run.warmup, '--json']), {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 20,

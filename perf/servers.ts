@@ -22,7 +22,10 @@ export interface ServerSpec {
 }
 
 export interface RunningServer {
+  /** The TCP port on 127.0.0.1; NaN for a server on a Unix socket. */
   port: number;
+  /** The Unix socket path, for a server on one. */
+  unix?: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -44,6 +47,39 @@ export function tcpechoServer(mode: string, extra: string[] = [], label = ''): S
         return match ? Number(match[1]) : undefined;
       }, `tcpecho ${mode} to listen`);
       return running(child, port);
+    },
+  };
+}
+
+/** tcpecho's server on a Unix socket, `path` (event mode unless `extra` says otherwise). */
+export function tcpechoUnixServer(path: string, extra: string[] = []): ServerSpec {
+  const name = 'tcpecho event unix';
+  return {
+    name,
+    idle: false,
+    async start(cpu) {
+      mkdirSync(OUT, { recursive: true });
+      const log = `${OUT}server-${name.replaceAll(/[^a-z0-9]+/gi, '-')}.log`;
+      const fd = openSync(log, 'w');
+      const child = spawn(...onCpu(cpu, process.execPath, [CLI, 'server', '--unix', path, ...extra]), { stdio: ['ignore', 'ignore', fd] });
+      closeSync(fd);
+      await waitFor(() => (readFileSync(log, 'utf8').includes(`listening on unix:${path}`) ? true : undefined), 'tcpecho to listen on its Unix socket');
+      return running(child, Number.NaN, { unix: path });
+    },
+  };
+}
+
+/** The plain Node server of the issue (`s.pipe(s)`) on a Unix socket, `path`. */
+export function plainUnixServer(path: string): ServerSpec {
+  return {
+    name: 'plain node unix',
+    idle: false,
+    async start(cpu) {
+      const child = spawn(...onCpu(cpu, process.execPath, [PLAIN, path]), { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await waitFor(() => (out.includes('\n') ? true : undefined), 'the plain server to listen on its Unix socket');
+      return running(child, Number.NaN, { unix: path });
     },
   };
 }
@@ -133,7 +169,7 @@ function external(name: string, idle: boolean, command: (port: number) => [strin
         if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
         return listeningOn(port) ? port : undefined;
       }, `${name} to listen on ${port}`);
-      return running(child, port, true);
+      return running(child, port, { group: true });
     },
   };
 }
@@ -168,8 +204,11 @@ function passSignals(): void {
   }
 }
 
-/** `group`: the child leads a process group of its own (`detached`), and the whole group is signalled. */
-function running(child: ChildProcess, port: number, group = false): RunningServer {
+/**
+ * `unix`: the socket path it listens on. `group`: the child leads a process group of its own
+ * (`detached`), and the whole group is signalled.
+ */
+function running(child: ChildProcess, port: number, { unix, group = false }: { unix?: string; group?: boolean } = {}): RunningServer {
   if (group) {
     liveGroups.add(child.pid as number);
     passSignals();
@@ -181,6 +220,7 @@ function running(child: ChildProcess, port: number, group = false): RunningServe
   };
   return {
     port,
+    ...(unix === undefined ? {} : { unix }),
     pid: child.pid as number,
     async stop() {
       if (child.exitCode !== null) return signal('SIGKILL');

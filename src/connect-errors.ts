@@ -15,6 +15,11 @@ export function connectError(err: Error, host: string, where: string, family?: 4
       return new ConnectError(`Cannot resolve \`${host}\` right now (EAI_AGAIN)`, { cause: err });
     case 'ECONNRESET':
       return new ConnectError(`Connection to ${where} was reset while connecting`, { cause: err });
+    // Unix sockets: no file at the path, or not allowed to write to it.
+    case 'ENOENT':
+      return new ConnectError(`Cannot connect to ${where}: no such socket (is the server running?)`, { cause: err });
+    case 'EACCES':
+      return new ConnectError(`Cannot connect to ${where}: permission denied (EACCES)`, { cause: err });
     default:
       return new ConnectError(`Cannot connect to ${where}: ${err.message}`, { cause: err });
   }

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { connectError } from '../connect-errors.js';
 import type { TcpechoError } from '../errors.js';
 import { checkPeer, handshakeError, type TlsSettings } from '../client/tls.js';
-import type { LoadContext } from './verified-connection.js';
+import { connectTarget, type LoadContext } from './verified-connection.js';
 
 /** Where a connection's reads go when they bypass the stream machinery (`onread`). */
 export interface ReadTarget {
@@ -13,14 +13,13 @@ export interface ReadTarget {
 
 /**
  * Opens one load connection: `net.connect` for plain TCP (unchanged: the fast path), or
- * `tls.connect` with the run's TLS settings, a session to resume given. Either way reads go to
+ * `tls.connect` with the run's TLS settings, a session to resume given; to `ctx`'s host and port or
+ * its Unix socket. Either way reads go to
  * `onread` when given. Listen for `readyEvent(ctx)` to know it is usable.
  */
 export function openSocket(ctx: LoadContext, onread: ReadTarget | undefined, session?: Buffer): net.Socket {
   const options = {
-    host: ctx.host,
-    ...(ctx.family === undefined ? {} : { family: ctx.family }),
-    port: ctx.port,
+    ...connectTarget(ctx),
     noDelay: true,
     allowHalfOpen: true,
     ...(onread === undefined ? {} : { onread }),

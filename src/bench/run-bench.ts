@@ -3,6 +3,7 @@ import { tlsSettings } from '../client/tls.js';
 import { resolveOptions } from '../options/resolve.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { checkFamily, checkPort, formatAddress } from '../options/values.js';
+import { nodeUnixPath, unixUrl } from '../unix-path.js';
 import { WriteBatch } from '../write-batch.js';
 import { Arrivals, ConnectLoop } from './connect-loop.js';
 import type { LoadWorker } from './load-worker.js';
@@ -38,8 +39,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
 
 /** Every option checked against the option table (the CLI's checks), with its default. */
 function checkOptions(options: BenchOptions) {
-  const o = resolveOptions('bench', options) as Required<Omit<BenchOptions, 'messages' | 'rate' | 'signal' | 'onProgress' | 'host' | 'port' | 'tls' | 'tlsResume'>> &
-    Pick<BenchOptions, 'messages' | 'rate' | 'tlsResume'>;
+  const o = resolveOptions('bench', options) as Required<Omit<BenchOptions, 'messages' | 'rate' | 'signal' | 'onProgress' | 'host' | 'port' | 'unix' | 'tls' | 'tlsResume'>> &
+    Pick<BenchOptions, 'messages' | 'rate' | 'unix' | 'tlsResume'>;
   const tls = options.tls === undefined || options.tls === false ? undefined : tlsSettings(options.tls);
   if (o.tlsResume === true && tls === undefined) throw new UsageError('Expected `tls` with `tlsResume`: there is no TLS session to resume');
   return {
@@ -64,8 +65,8 @@ export interface Shard {
 
 /** One thread's run. When no connection can be made it ends at once, with `noServer` set. */
 export async function runShard(options: BenchOptions): Promise<Shard> {
-  const { host, port, family, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit, tls, tlsResume } = checkOptions(options);
-  const where = formatAddress(host, port);
+  const { host, port, family, unix, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit, tls, tlsResume } = checkOptions(options);
+  const where = unix === undefined ? formatAddress(host, port) : unixUrl(unix);
   const stats = new Stats();
   // Ends the run early: the caller's signal, or no server.
   const stop = new AbortController();
@@ -82,6 +83,7 @@ export async function runShard(options: BenchOptions): Promise<Shard> {
     host,
     port,
     family,
+    path: unix === undefined ? undefined : nodeUnixPath(unix),
     where,
     timeoutMs,
     tls,

@@ -19,6 +19,11 @@ export interface BenchOptions {
   port?: number;
   /** Look `host` up as an IPv4 (4) or IPv6 (6) address only, as `-4`/`-6` do. @default either */
   family?: 4 | 6;
+  /**
+   * Connect to this Unix domain socket instead of TCP (`host`, `port` and `family` are then
+   * unused); `@NAME` is a Linux abstract name. @default none (TCP)
+   */
+  unix?: string;
   /** @default 'pingpong' */
   mode?: BenchMode;
   /** Concurrent connections (connect mode: concurrent connect loops). @default 50 */
@@ -89,6 +94,7 @@ export interface LatencySummary {
 
 export interface BenchResult {
   mode: BenchMode;
+  /** `HOST:PORT`, or `unix:PATH`. */
   target: string;
   /** Whether the connections spoke TLS. */
   tls: boolean;

@@ -15,7 +15,9 @@ export interface LoadContext {
   /** Only addresses of this family for `host`; any when undefined. */
   family: 4 | 6 | undefined;
   port: number;
-  /** formatAddress(host, port). */
+  /** Node's path of the Unix socket to connect to instead of `host` and `port` (`\0name` for `@name`). */
+  path: string | undefined;
+  /** formatAddress(host, port), or `unix:PATH`. */
   where: string;
   /**
    * A connect (with TLS, the handshake included) that takes longer is a `connect` error; an echo
@@ -44,6 +46,12 @@ export interface LoadContext {
    * connection: nothing to batch with, and waiting would only add to its latency.
    */
   writes: WriteBatch | undefined;
+}
+
+/** The address part of `net.connect`'s options: the Unix socket, or the host, port and family. */
+export function connectTarget(ctx: LoadContext): { path: string } | { host: string; port: number; family?: 4 | 6 } {
+  if (ctx.path !== undefined) return { path: ctx.path };
+  return ctx.family === undefined ? { host: ctx.host, port: ctx.port } : { host: ctx.host, port: ctx.port, family: ctx.family };
 }
 
 /**

@@ -84,3 +84,9 @@ export function parseFamily(ipv4: boolean | undefined, ipv6: boolean | undefined
 export function defaultHost(flags: { ipv4?: boolean; ipv6?: boolean }): string {
   return flags.ipv6 === true ? '::1' : DEFAULT_HOST;
 }
+
+/** `--unix PATH` is where to connect: a HOST or PORT argument, or `-4`/`-6`, as well is a mistake. */
+export function checkNoTcpTarget(positionals: readonly string[], flags: { ipv4?: boolean; ipv6?: boolean }): void {
+  const tcp = [...positionals.map((word) => `\`${word}\``), ...(flags.ipv4 === true ? ['`-4`'] : []), ...(flags.ipv6 === true ? ['`-6`'] : [])];
+  if (tcp.length > 0) throw new UsageError(`Give either \`--unix\` or HOST and PORT, not both (got ${tcp.join(', ')} with \`--unix\`)`);
+}

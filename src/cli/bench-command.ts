@@ -4,12 +4,13 @@ import { formatProgress, formatReport } from '../bench/report.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
-import { defaultHost, parseFamily, parseTarget } from './address.js';
+import { checkNoTcpTarget, defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
 import { tlsFromCommandLine } from './tls-options.js';
 
 export function benchHelp(): string {
   return `Usage: tcpecho bench [HOST] [PORT] [options]     (or HOST:PORT, or a lone PORT)
+       tcpecho bench --unix PATH [options]
 
 Drives an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}) and checks every echoed byte.
 With --tls every connection speaks TLS (verified as the client does; --ca and --insecure imply
@@ -27,6 +28,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   const { options, flags, cliValues, positionals } = parseCommandLine('bench', args, 2);
   if (flags.help) return io.out(benchHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
+  if (options.unix !== undefined) checkNoTcpTarget(positionals, flags);
   const target = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, target.host);
   const tls = tlsFromCommandLine(flags, cliValues);

@@ -8,13 +8,15 @@ import { formatAddress } from '../options/values.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
-import { defaultHost, parseFamily, parseTarget } from './address.js';
+import { checkNoTcpTarget, defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
+import { unixUrl } from '../unix-path.js';
 import { tlsFromCommandLine } from './tls-options.js';
 
 export function clientHelp(): string {
   return `Usage: tcpecho client [HOST] [PORT] [options]
        tcpecho client PORT | HOST:PORT | [IPV6]:PORT [options]
+       tcpecho client --unix PATH [options]
 
 Connects to an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}, ::1 with -6). A lone number is
 the port; IPv6 addresses go in brackets when a port follows: [::1]:7007.
@@ -43,23 +45,27 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   if (flags.help) return io.out(clientHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
 
+  const unix = options.unix as string | undefined;
+  if (unix !== undefined) checkNoTcpTarget(positionals, flags);
   const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
   const timeoutMs = options.timeoutMs as number;
   const verbose = flags.verbose === true ? io.log : () => {};
   const tls = tlsFromCommandLine(flags, cliValues);
 
-  const socket = await connectEchoObserved({ host, port, timeoutMs, ...(family === undefined ? {} : { family }), ...(tls === undefined ? {} : { tls: tls.options }) }, (s) => {
+  const target = unix !== undefined ? { unix } : { host, port, ...(family === undefined ? {} : { family }) };
+  const socket = await connectEchoObserved({ ...target, timeoutMs, ...(tls === undefined ? {} : { tls: tls.options }) }, (s) => {
     s.on('lookup', (err: Error | null, address: string) => {
       if (err === null) verbose(`Resolved ${host} to ${address}`);
     });
   });
-  verbose(`Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
+  const where = unix !== undefined ? unixUrl(unix) : formatAddress(host, port);
+  verbose(unix !== undefined ? `Connected to ${where}` : `Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
   if (tls !== undefined) verbose(describeTls(socket as tls.TLSSocket, tls.settings));
 
   if (process.stdin.isTTY) {
     // With -v the connection has been named already, with both ends.
-    const connected = flags.verbose === true ? '' : `Connected to ${formatAddress(host, port)}${tls === undefined ? '' : ' (TLS)'}. `;
+    const connected = flags.verbose === true ? '' : `Connected to ${where}${tls === undefined ? '' : ' (TLS)'}. `;
     io.log(`${connected}Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
     const stop = new AbortController();
     void io.nextStopSignal().then(() => stop.abort());

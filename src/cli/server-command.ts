@@ -13,6 +13,7 @@ import { resolveServerTls } from '../server/tls/server-tls.js';
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
+       tcpecho server --unix PATH [options]
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
 ${DEFAULT_PORT} on every interface, event mode).
@@ -29,8 +30,12 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (flags.version) return io.out(`${io.version}\n`), 0;
   // The option table has checked every value; its keys are EchoServerOptions'.
   const serverOptions = options as EchoServerOptions;
-  if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
-  Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
+  if (given.has('unix')) {
+    checkNoTcpAddress(positionals[0], flags, given);
+  } else {
+    if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
+    Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
+  }
 
   const tlsFlags = serverTlsFromFlags(cliValues, flags.tls === true);
   if (tlsFlags !== undefined) {
@@ -56,6 +61,19 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   log.flush();
   io.log('stopped');
   return 0;
+}
+
+/** `--unix PATH` listens instead of a TCP address: naming one as well is a mistake, said in one line. */
+function checkNoTcpAddress(positional: string | undefined, flags: Record<string, boolean>, given: Set<string>): void {
+  const tcp = [
+    ...(positional === undefined ? [] : [`\`${positional}\``]),
+    ...(given.has('host') ? ['`--host`'] : []),
+    ...(given.has('port') ? ['`--port`'] : []),
+    ...(given.has('ipv6Only') ? ['`--ipv6-only`'] : []),
+    ...(flags.ipv4 === true ? ['`-4`'] : []),
+    ...(flags.ipv6 === true ? ['`-6`'] : []),
+  ];
+  if (tcp.length > 0) throw new UsageError(`Give either \`--unix\` or a TCP address, not both (got ${tcp.join(', ')} with \`--unix\`)`);
 }
 
 /** `tcpecho server 9000` (nc's habit) or `tcpecho server 127.0.0.1:9000`. */

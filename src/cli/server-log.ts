@@ -1,6 +1,7 @@
 import type { EchoServer } from '../server/echo-server.js';
 import type { ConnectionClose, ConnectionOpen } from '../server/connection-events.js';
 import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
 /** Writes one line per connection event to `write` (stderr on the CLI). */
 export function logConnections(server: EchoServer, write: (line: string) => void): void {
@@ -38,9 +39,11 @@ export function logWarnings(server: EchoServer, write: (line: string) => void): 
 
 /**
  * `HOST:PORT` of a client. A dual-stack listener sees IPv4 clients as `::ffff:127.0.0.1`; the
- * log says `127.0.0.1`, the address the client used.
+ * log says `127.0.0.1`, the address the client used. A client on a Unix socket, which has no
+ * address, is `unix`.
  */
 export function peer(address: string, port: number): string {
+  if (address === UNIX_PEER_ADDRESS && port === 0) return address;
   return formatAddress(address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address, port);
 }
 

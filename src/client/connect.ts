@@ -5,6 +5,7 @@ import { AbortError } from '../errors.js';
 import { checkFamily, checkInteger, checkPort, formatAddress } from '../options/values.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { checkPeer, handshakeError, tlsSettings, type TlsClientOptions, type TlsSettings } from './tls.js';
+import { checkUnixPath, nodeUnixPath, unixUrl } from '../unix-path.js';
 
 export interface ConnectOptions {
   /** @default '127.0.0.1' (the same default host as the CLI's client and bench) */
@@ -13,6 +14,11 @@ export interface ConnectOptions {
   port?: number;
   /** Only addresses of this IP version (nc's `-4` / `-6`). @default both */
   family?: 4 | 6;
+  /**
+   * Connect to this Unix domain socket instead of TCP (`host`, `port` and `family` are then
+   * unused); `@NAME` is a Linux abstract name. @default none (TCP)
+   */
+  unix?: string;
   /**
    * Give up when no connection is established within this time, name lookup (and with `tls` the
    * handshake) included. @default 10000
@@ -35,7 +41,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_TIMEOUT_MS = 86_400_000;
 
 /**
- * Opens a TCP connection to an echo server and resolves once it is established, with
+ * Opens a TCP connection (or one over a Unix socket, with `unix`) to an echo server and resolves once it is established, with
  * `allowHalfOpen` (so `end()` half-closes and the echo can still be read) and `noDelay` set.
  * Rejects with a `TcpechoError`: `TCPECHO_ERR_CONNECT_TIMEOUT`, `TCPECHO_ERR_CONNECT`,
  * `TCPECHO_ERR_ABORTED`, with `tls` `TCPECHO_ERR_TLS_VERIFY` or `TCPECHO_ERR_TLS_HANDSHAKE`, or
@@ -61,12 +67,14 @@ export async function connectEchoObserved(options: ConnectOptions, observe: (soc
   const family = checkFamily(options.family, host);
   const timeoutMs = checkInteger(options.timeoutMs ?? CONNECT_TIMEOUT_MS, 'timeoutMs', 1, MAX_TIMEOUT_MS);
   const { signal } = options;
-  const where = formatAddress(host, port);
+  const unix = options.unix === undefined ? undefined : checkUnixPath(options.unix, 'unix');
+  const where = unix === undefined ? formatAddress(host, port) : unixUrl(unix);
   const tlsOptions = options.tls === undefined || options.tls === false ? undefined : tlsSettings(options.tls);
   if (signal?.aborted) throw new AbortError(`Connecting to ${where} was aborted`, { cause: signal.reason });
 
   return new Promise((resolve, reject) => {
-    const socketOptions = { host, port, allowHalfOpen: true, noDelay: true, ...(family === undefined ? {} : { family }) };
+    const target = unix !== undefined ? { path: nodeUnixPath(unix) } : { host, port, ...(family === undefined ? {} : { family }) };
+    const socketOptions = { ...target, allowHalfOpen: true, noDelay: true };
     const socket = tlsOptions === undefined ? net.connect(socketOptions) : tlsConnect(socketOptions, tlsOptions);
     // With TLS, 'connect' is TCP's; the connection is ready at 'secureConnect'.
     const ready = tlsOptions === undefined ? 'connect' : 'secureConnect';
@@ -122,7 +130,7 @@ export async function connectEchoObserved(options: ConnectOptions, observe: (soc
 }
 
 /** tls.connect with the socket options as net.connect takes them. */
-function tlsConnect(options: net.TcpNetConnectOpts, settings: TlsSettings): tls.TLSSocket {
+function tlsConnect(options: net.NetConnectOpts, settings: TlsSettings): tls.TLSSocket {
   const socket = tls.connect({ ...options, ...settings.connect });
   // tls.connect does not take net.connect's noDelay.
   socket.setNoDelay(true);

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { optionsOf, type Command, type OptionSpec, type OptionValue } from './table.js';
 import { parseCidr } from './values.js';
+import { checkUnixPath, isAbstract } from '../unix-path.js';
 
 /**
  * How an option is named in a message: the library's key (`maxConnections`) for a caller of the
@@ -15,6 +16,10 @@ export function nameOf(spec: OptionSpec, naming: Naming): string {
 /** Rules between options, checked once every value is known. */
 const CROSS_CHECKS: Partial<Record<Command, (values: Values, given: Values, name: (key: string) => string, naming: Naming) => void>> = {
   server(values, given, name) {
+    if (values.unixMode !== undefined && values.unix === undefined) throw new UsageError(`\`${name('unixMode')}\` needs \`${name('unix')}\``);
+    if (values.unixMode !== undefined && typeof values.unix === 'string' && isAbstract(values.unix)) {
+      throw new UsageError(`\`${name('unixMode')}\` does not apply to an abstract name (\`${values.unix}\` has no file)`);
+    }
     if (values.mode === 'fork' && (values.spare as number) > (values.maxChildren as number)) {
       throw new UsageError(
         `Expected \`${name('spare')}\` (${String(values.spare)}) to be at most \`${name('maxChildren')}\` (${String(values.maxChildren)}): spares count towards it`,
@@ -64,6 +69,7 @@ export function resolveOptions(command: Command, given: object, naming: Naming =
     throw new UsageError(`\`${nameOf(spec, naming)}\` applies to ${where} only, not ${now}`);
   }
   CROSS_CHECKS[command]?.(values, input, name, naming);
+  if (values.unix !== undefined) checkUnixPath(values.unix, name('unix'));
   return values;
 }
 

@@ -3,16 +3,18 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WorkerStartError } from '../errors.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { closeListener, Shutdown } from './shutdown.js';
 import { LiveProcesses } from './live-processes.js';
 import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
 import { WaitingClients } from './waiting-clients.js';
 import type { EchoSettings } from './echo-settings.js';
+import { broadcastFaults } from './faults/fault-broadcast.js';
+import { checkFaults, type Faults } from './faults/faults.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
@@ -77,7 +79,8 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   /** @internal use startEchoServer({ mode: 'cluster' }) */
   constructor(options: ClusterOptions) {
     super();
-    this.#options = options;
+    // A copy of the settings: setFaults changes what replacement workers start with.
+    this.#options = { ...options, settings: { ...options.settings } };
     this.#workers = Array.from({ length: options.workers }, () => undefined);
     this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     this.#server.on('connection', (socket) => this.#route(socket));
@@ -88,7 +91,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   get url(): string {
-    return formatAddress(this.address.host, this.address.port);
+    return addressUrl(this.address);
   }
 
   get connections(): number {
@@ -108,6 +111,21 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   get tlsFingerprint(): string | undefined {
     return this.#options.tlsFingerprint;
+  }
+
+  getFaults(): Faults {
+    return { ...this.#options.settings.faults };
+  }
+
+  /** Workers started later (replacements) start with these; every worker alive has them before this resolves. */
+  async setFaults(faults: Faults): Promise<void> {
+    const checked = checkFaults(faults);
+    this.#options.settings.faults = Object.keys(checked).length === 0 ? undefined : checked;
+    await broadcastFaults(this.#processes, this.#options.settings.faults);
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
   }
 
   get rejectedConnections(): number {
@@ -170,7 +188,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   #startWorker(index: number): void {
     const { workers, maxConnections, settings } = this.#options;
-    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings };
+    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: this.#options.listen.unix !== undefined };
     const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     // Its first message; it says it is ready only once it has it.
     // (No channel when the worker could not be started at all: its 'error' says so.)
@@ -209,7 +227,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         break;
       case 'reject':
         this.#rejected++;
-        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: 'max-connections', rejected: this.#rejected });
+        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: message.reason ?? 'max-connections', rejected: this.#rejected });
         break;
       case 'warning':
         this.emit('warning', new Error(`worker ${String(worker.child.pid)}: ${message.message}`));
@@ -256,7 +274,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       }
     }
     if (this.#stopping) return void socket.destroy();
-    const { remoteAddress, remotePort } = socket;
+    const { remoteAddress, remotePort } = this.#peer(socket);
     if (this.connections >= this.#options.maxConnections) {
       // No worker to take it, and as many waiting or served as the limit allows.
       socket.destroy();
@@ -270,15 +288,22 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   /** A client that left while no worker was ready: no worker ever saw it, so it has no id (0). */
   #waitingOnGone({ socket, queuedAt }: Waiting): void {
+    const { remoteAddress, remotePort } = this.#peer(socket);
     this.emit('disconnect', {
       id: 0,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress: remoteAddress ?? '',
+      remotePort: remotePort ?? 0,
       bytesRead: 0,
       bytesWritten: 0,
       durationMs: performance.now() - queuedAt,
       reason: 'gone',
     });
+  }
+
+  /** The client's address; on a Unix socket, which has none, `unix` and port 0. */
+  #peer(socket: net.Socket): { remoteAddress: string | undefined; remotePort: number | undefined } {
+    if (this.#options.listen.unix !== undefined) return { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 };
+    return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
   }
 
   #tell(worker: Worker, message: PrimaryMessage, handle?: net.Server): void {

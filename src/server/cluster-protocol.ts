@@ -1,5 +1,7 @@
 import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
 import type { EchoSettings } from './echo-settings.js';
+import type { FaultsMessage } from './fork-protocol.js';
+import type { ConnectionReject } from './types.js';
 
 // The messages between the cluster-mode primary and its workers, over the IPC channel.
 
@@ -10,17 +12,20 @@ export interface ClusterWorkerConfig {
   /** This worker's share of `maxConnections`. */
   maxConnections: number;
   settings: EchoSettings;
+  /** Listening on a Unix socket: connections have no peer address. */
+  unix: boolean;
 }
 
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'open'; info: ConnectionOpen }
   | { type: 'close'; info: ConnectionClose }
-  | { type: 'reject'; remoteAddress: string; remotePort: number }
+  | { type: 'reject'; remoteAddress: string; remotePort: number; reason?: ConnectionReject['reason'] }
+  | { type: 'faults-applied'; serial: number }
   | { type: 'warning'; message: string };
 
 /** `socket` and `listen` travel with a handle. */
-export type PrimaryMessage = { type: 'config'; config: ClusterWorkerConfig } | { type: 'socket' } | { type: 'listen' } | { type: 'drain'; timeoutMs: number };
+export type PrimaryMessage = { type: 'config'; config: ClusterWorkerConfig } | FaultsMessage | { type: 'socket' } | { type: 'listen' } | { type: 'drain'; timeoutMs: number };
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string';

@@ -7,10 +7,13 @@ import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './co
 import { EchoContext } from './echo-context.js';
 import { EventDispatcher } from './event-mode.js';
 import { connectionServing } from './serve-connection.js';
+import { refusedByFault } from './faults/refuse.js';
 import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './cluster-protocol.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
 let config: ClusterWorkerConfig | undefined;
 let dispatcher: EventDispatcher | undefined;
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 let nextId = 0;
 let draining = false;
 let listening: net.Server | undefined;
@@ -23,6 +26,8 @@ async function configure(given: ClusterWorkerConfig): Promise<void> {
   if (config !== undefined) return;
   config = given;
   const serving = await connectionServing(new EchoContext(), config.settings);
+  // Faults that arrived while the serving was made.
+  serving.context.faults = config.settings.faults;
   dispatcher = new EventDispatcher(
     {
       open: (info: ConnectionOpen) => send({ type: 'open', info }),
@@ -36,7 +41,8 @@ async function configure(given: ClusterWorkerConfig): Promise<void> {
 
 /** Takes one accepted connection; ids are unique across workers: index + k × workers. */
 function serve(socket: net.Socket): void {
-  const { remoteAddress, remotePort } = socket;
+  // A Unix socket's peer has no address: `unix`, port 0.
+  const { remoteAddress, remotePort } = config?.unix === true ? UNIX_PEER : socket;
   socket.on('error', () => {});
   if (config === undefined || dispatcher === undefined || remoteAddress === undefined || remotePort === undefined || draining) {
     socket.destroy();
@@ -45,6 +51,10 @@ function serve(socket: net.Socket): void {
   if (dispatcher.active >= config.maxConnections) {
     socket.destroy();
     send({ type: 'reject', remoteAddress, remotePort });
+    return;
+  }
+  if (refusedByFault(dispatcher.echo.faults, socket)) {
+    send({ type: 'reject', remoteAddress, remotePort, reason: 'refused' });
     return;
   }
   const id = nextId++ * config.workers + config.index + 1;
@@ -62,6 +72,11 @@ async function drain(timeoutMs: number): Promise<void> {
 process.on('message', (message: PrimaryMessage, handle: unknown) => {
   if (message.type === 'config') {
     void configure(message.config);
+  } else if (message.type === 'faults') {
+    // The config came first on the same channel, but its serving may still be in the making.
+    if (config !== undefined) config.settings.faults = message.faults;
+    if (dispatcher !== undefined) dispatcher.echo.faults = message.faults;
+    send({ type: 'faults-applied', serial: message.serial });
   } else if (message.type === 'socket' && handle instanceof net.Socket) {
     serve(handle);
   } else if (message.type === 'listen' && handle instanceof net.Server) {

@@ -4,7 +4,9 @@ import type { EchoResult } from './echo-connection.js';
 export interface ConnectionOpen {
   /** Sequence number of the connection within this server, from 1. */
   id: number;
+  /** The client's address; `'unix'` for a client on a Unix socket, which has none. */
   remoteAddress: string;
+  /** The client's port; 0 on a Unix socket. */
   remotePort: number;
   /** The process echoing this connection: the child in fork mode. Absent in event mode. */
   pid?: number;

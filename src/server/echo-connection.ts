@@ -3,6 +3,8 @@ import { systemCode } from '../errors.js';
 import { adoptWithOnread } from './adopt-socket.js';
 import { FULL_READ, type EchoContext } from './echo-context.js';
 import type { TlsDetails } from './tls/tls-acceptor.js';
+import { echoFaultNames, hasEchoFaults, type Faults } from './faults/faults.js';
+import { FaultyEcho } from './faults/faulty-echo.js';
 
 /**
  * Why a connection ended:
@@ -34,6 +36,8 @@ export interface EchoResult {
   errorCode?: string;
   /** A TLS connection's protocol, cipher, ALPN and client certificate subject. */
   tls?: TlsDetails;
+  /** The echo faults that acted on this connection, in the order they apply (`delay`, `chunk`, ...). */
+  faults?: string[];
 }
 
 export type EchoDone = (result: EchoResult) => void;
@@ -53,6 +57,11 @@ interface EchoState {
   /** A pool buffer this connection alone reads into next (its last read was long), else undefined. */
   bulkBuffer: Buffer | undefined;
   context: EchoContext;
+  /** Drawn at accept: faults apply when it is below the `faultRate` in force. */
+  faultDraw: number;
+  /** Set once faults have acted: from then on it decides when the echo leaves. */
+  faulty: FaultyEcho | undefined;
+  faultNames: Set<string> | undefined;
 }
 
 type EchoSocket = net.Socket & { [kEcho]: EchoState };
@@ -69,7 +78,10 @@ type EchoSocket = net.Socket & { [kEcho]: EchoState };
  * does not read), reading stops until `'drain'`.
  */
 export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0): net.Socket {
-  const state: EchoState = { startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context };
+  const state: EchoState = {
+    startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context,
+    faultDraw: Math.random(), faulty: undefined, faultNames: undefined,
+  };
   // Node asks where the next read goes right after each read's callback. Node calls it without a
   // `this`, so this is the one closure per connection.
   const nextReadBuffer = (): Buffer => state.bulkBuffer ?? context.readBuffer;
@@ -119,6 +131,18 @@ const OWN_BUFFER_READ = 4096;
 function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boolean {
   const state = this[kEcho];
   const context = state.context;
+  if (context.faults !== undefined || state.faulty !== undefined) {
+    const faulty = faultyEchoOf(this, state);
+    if (faulty !== undefined) {
+      // Held for a while: a copy, so that the buffer read into is free at once.
+      const more = faulty.push(Buffer.from(buffer.subarray(0, length)));
+      if (buffer !== context.readBuffer) {
+        state.bulkBuffer = undefined;
+        context.bulkBuffers.give(buffer as Buffer);
+      }
+      return more;
+    }
+  }
   let chunk: Buffer;
   let written: (() => void) | undefined;
   if (buffer === context.readBuffer) {
@@ -158,7 +182,43 @@ function socketOnRead(this: EchoSocket, length: number, buffer: Uint8Array): boo
 }
 
 function socketOnData(this: EchoSocket, chunk: Buffer): void {
+  const state = this[kEcho];
+  const faulty = state.context.faults !== undefined || state.faulty !== undefined ? faultyEchoOf(this, state) : undefined;
+  if (faulty !== undefined) {
+    if (!faulty.push(chunk)) this.pause();
+    return;
+  }
   if (!echoChunk(this, chunk)) this.pause();
+}
+
+/** The faults that apply to this connection now, if any. */
+function faultsFor(state: EchoState): Faults | undefined {
+  const faults = state.context.faults;
+  if (!hasEchoFaults(faults) || state.faultDraw >= (faults.faultRate ?? 1)) return undefined;
+  return faults;
+}
+
+/**
+ * The faulty echo this read goes through, or undefined for the plain one. Once faults have acted
+ * and still hold bytes (or have closed, reset or stalled the connection), every read goes through
+ * it, so bytes never overtake each other when faults are cleared.
+ */
+function faultyEchoOf(socket: EchoSocket, state: EchoState): FaultyEcho | undefined {
+  const faults = faultsFor(state);
+  if (faults === undefined && state.faulty?.engaged !== true) return undefined;
+  if (faults !== undefined) {
+    state.faultNames ??= new Set();
+    for (const name of echoFaultNames(faults)) state.faultNames.add(name);
+  }
+  if (state.faulty === undefined) {
+    // What the plain path still holds goes first.
+    state.context.writes.flush();
+    state.faulty = new FaultyEcho(socket, () => faultsFor(state) ?? {}, {
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    });
+  }
+  return state.faulty;
 }
 
 /** Writes one chunk back; false when the kernel is full and reading should pause until 'drain'. */
@@ -173,13 +233,18 @@ function echoChunk(socket: EchoSocket, chunk: Buffer, written?: () => void): boo
   return socket.write(chunk, written);
 }
 
-function socketOnDrain(this: net.Socket): void {
+function socketOnDrain(this: EchoSocket): void {
+  // A faulty echo decides for itself when reading goes on (never once stalled).
+  const faulty = this[kEcho].faulty;
+  if (faulty !== undefined && !faulty.wantsReading) return;
   this.resume();
 }
 
 function socketOnEnd(this: EchoSocket): void {
   const state = this[kEcho];
   state.sawEnd = true;
+  // A faulty echo ends once its held bytes have gone.
+  if (state.faulty !== undefined) return state.faulty.end();
   // end() rather than destroy(): it flushes every queued echo before the FIN. The held ones go
   // first.
   state.context.writes.flush();
@@ -206,6 +271,7 @@ function socketOnClose(this: EchoSocket): void {
   const state = this[kEcho];
   state.context.open--;
   clearTimeout(state.idleReaper);
+  state.faulty?.dispose();
   // Nothing reads into it any more.
   if (state.bulkBuffer !== undefined) state.context.bulkBuffers.give(state.bulkBuffer);
   state.bulkBuffer = undefined;
@@ -223,5 +289,6 @@ function socketOnClose(this: EchoSocket): void {
     reason,
   };
   if (errorCode !== undefined) result.errorCode = errorCode;
+  if (state.faultNames !== undefined) result.faults = [...state.faultNames];
   state.done(result);
 }

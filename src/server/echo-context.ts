@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { BufferPool } from './buffer-pool.js';
 import { WriteBatch } from '../write-batch.js';
+import type { Faults } from './faults/faults.js';
 
 /** Node reads at most this much at once: a read this long means more was waiting (a bulk sender). */
 export const FULL_READ = 65_536;
@@ -51,6 +52,11 @@ export class EchoContext {
   adopted = 0;
   /** Connections served the stream way ('data' events) so far. */
   streamed = 0;
+  /**
+   * The faults in force for this context's connections (`setFaults`); each connection reads them
+   * at every read, so a change reaches open connections too.
+   */
+  faults: Faults | undefined = undefined;
 
   constructor(options: EchoContextOptions = {}) {
     this.adopt = options.adopt ?? process.env.TCPECHO_ADOPT !== '0';

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { resolveOptions } from '../options/resolve.js';
-import { formatAddress } from '../options/values.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { ClusterEchoServer } from './cluster-mode.js';
-import { listenOn, listeningAddress, type ListenTarget } from './listen.js';
+import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
 import { EventDispatcher } from './event-mode.js';
 import { ForkDispatcher } from './fork-mode.js';
@@ -12,6 +12,8 @@ import { EchoContext } from './echo-context.js';
 import type { EchoSettings } from './echo-settings.js';
 import { connectionServing, type ConnectionServing } from './serve-connection.js';
 import { resolveServerTls, type ServerTls } from './tls/server-tls.js';
+import { checkFaults, type Faults } from './faults/faults.js';
+import { refusedByFault } from './faults/refuse.js';
 import {
   type CloseOptions,
   type EchoServer,
@@ -32,17 +34,23 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #dispatcher: Dispatcher;
   readonly #drainTimeoutMs: number;
   readonly #maxConnections: number;
+  /** Listening on a Unix socket: connections have no peer address. */
+  readonly #unix: boolean;
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
 
   /** @internal use startEchoServer */
   readonly tlsFingerprint: string | undefined;
+  /** The faults in force; this process reads `refuseRate` on accept. */
+  #faults: Faults | undefined;
 
-  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>>, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
+  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>> & { unix: boolean }, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
     super();
     this.mode = options.mode;
+    this.#unix = options.unix;
     this.tlsFingerprint = tls?.fingerprint;
+    this.#faults = settings.faults;
     this.#drainTimeoutMs = options.drainTimeoutMs;
     this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
@@ -70,10 +78,9 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return listeningAddress(this.#server);
   }
 
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
   get url(): string {
-    const { host, port } = this.address;
-    return formatAddress(host, port);
+    return addressUrl(this.address);
   }
 
   /** Connections accepted and not yet closed (in fork mode, including those waiting for a child). */
@@ -110,6 +117,21 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     if (this.#dispatcher instanceof ForkDispatcher) this.#dispatcher.start();
   }
 
+  getFaults(): Faults {
+    return { ...this.#faults };
+  }
+
+  async setFaults(faults: Faults): Promise<void> {
+    const checked = checkFaults(faults);
+    this.#faults = Object.keys(checked).length === 0 ? undefined : checked;
+    if (this.#dispatcher instanceof ForkDispatcher) await this.#dispatcher.setFaults(this.#faults);
+    else (this.#dispatcher as EventDispatcher).echo.faults = this.#faults;
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
+  }
+
   close(options: CloseOptions = {}): Promise<void> {
     return this.#shutdown.start(options.force === true);
   }
@@ -131,7 +153,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 
   #serverOnConnection(socket: net.Socket): void {
-    const { remoteAddress, remotePort } = socket;
+    // A Unix socket's peer has no address: `unix`, port 0.
+    const { remoteAddress, remotePort } = this.#unix ? UNIX_PEER : socket;
     if (remoteAddress === undefined || remotePort === undefined) {
       // Reset before we got to it: nothing to serve.
       socket.on('error', () => {});
@@ -148,9 +171,16 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       this.emit('reject', { remoteAddress, remotePort, reason: 'max-connections', rejected: this.#rejected });
       return;
     }
+    if (refusedByFault(this.#faults, socket)) {
+      this.#rejected++;
+      this.emit('reject', { remoteAddress, remotePort, reason: 'refused', rejected: this.#rejected });
+      return;
+    }
     this.#dispatcher.dispatch(socket, { id: this.#nextId++, remoteAddress, remotePort });
   }
 }
+
+const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 
 /**
  * Starts an echo server; resolves once it is listening (cluster mode: once every worker serves).
@@ -159,11 +189,21 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
  */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
-  const o = resolveOptions('server', options) as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  const o = resolveOptions('server', options) as unknown as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
   const tls = await resolveServerTls(options.tls);
-  const settings: EchoSettings = { idleTimeoutMs: o.idleTimeoutMs, handshakeTimeoutMs: o.handshakeTimeoutMs, hexdump: o.hexdump, tls: tls?.settings };
+  const faults = options.faults === undefined ? undefined : checkFaults(options.faults, 'faults.');
+  const settings: EchoSettings = {
+    idleTimeoutMs: o.idleTimeoutMs,
+    handshakeTimeoutMs: o.handshakeTimeoutMs,
+    hexdump: o.hexdump,
+    tls: tls?.settings,
+    faults: faults === undefined || Object.keys(faults).length === 0 ? undefined : faults,
+  };
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
-  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only };
+  // Neither has a default: undefined unless given (a Unix socket instead of TCP).
+  const unix = o.unix as string | undefined;
+  const unixMode = o.unixMode as number | undefined;
+  const listen: ListenTarget = { port: o.port, host: o.host === '*' ? undefined : o.host, backlog: o.backlog, ipv6Only: o.ipv6Only, unix, unixMode };
   if (o.mode === 'cluster') {
     const cluster = new ClusterEchoServer({
       listen,
@@ -183,7 +223,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     spare: o.spare,
     drainTimeoutMs: o.drainTimeoutMs,
     maxConnections: o.maxConnections,
+    unix: unix !== undefined,
   }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls);
   await server.listen(listen);
   return server;
 }
+

@@ -1,3 +1,4 @@
+import type { Faults } from './faults/faults.js';
 import type { TlsSettings } from './tls/server-tls.js';
 
 /**
@@ -13,7 +14,9 @@ export interface EchoSettings {
   hexdump: boolean;
   /** TLS on every connection, or undefined for plain TCP. */
   tls: TlsSettings | undefined;
+  /** The faults in force when the process starts; `setFaults` changes them later. */
+  faults: Faults | undefined;
 }
 
 /** Settings with nothing on: a plain echo that never times out. */
-export const PLAIN_ECHO: EchoSettings = { idleTimeoutMs: 0, handshakeTimeoutMs: 10_000, hexdump: false, tls: undefined };
+export const PLAIN_ECHO: EchoSettings = { idleTimeoutMs: 0, handshakeTimeoutMs: 10_000, hexdump: false, tls: undefined, faults: undefined };

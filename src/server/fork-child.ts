@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
 import { EchoContext } from './echo-context.js';
-import type { ClosedMessage, ReadyMessage, SettingsMessage, WarmUpMessage } from './fork-protocol.js';
+import type { ClosedMessage, FaultsAppliedMessage, FaultsMessage, ReadyMessage, SettingsMessage, WarmUpMessage } from './fork-protocol.js';
 import { connectionServing, serveConnection, type ConnectionServing } from './serve-connection.js';
 
 /** The warm-up gives up after this long and the child is ready all the same. */
@@ -23,6 +23,7 @@ process.on('SIGINT', () => {});
 const echoContext = new EchoContext();
 /** How to serve the connection: set by the parent's first message, before the warm-up. */
 let serving: ConnectionServing | undefined;
+let served = false;
 // Exit with the parent, even when it was SIGKILLed: the IPC channel closing is the one sign of it.
 process.on('disconnect', () => process.exit(0));
 process.on('message', childOnMessage);
@@ -75,6 +76,14 @@ function startWarmUpEcho(): void {
 }
 
 function childOnMessage(message: unknown, handle: unknown): void {
+  if (isMessage(message, 'faults')) {
+    // Its connection reads them at its next read; a spare's connection starts with them.
+    const { faults, serial } = message as FaultsMessage;
+    echoContext.faults = faults;
+    if (serving !== undefined) serving.context.faults = faults;
+    send({ type: 'faults-applied', serial } satisfies FaultsAppliedMessage);
+    return;
+  }
   if (isMessage(message, 'settings')) {
     void connectionServing(echoContext, (message as SettingsMessage).settings).then((made) => {
       serving ??= made;
@@ -92,8 +101,9 @@ function childOnMessage(message: unknown, handle: unknown): void {
     return;
   }
   if (!isMessage(message, 'socket') || !(handle instanceof net.Socket) || serving === undefined) return;
-  // One client per process, as in the classic design.
-  process.off('message', childOnMessage);
+  // One client per process, as in the classic design: a second socket is refused.
+  if (served) return void handle.destroy();
+  served = true;
   serveConnection(handle, serving, childOnEchoDone);
 }
 

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
 import { isChildMessage, type SettingsMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
 import type { EchoSettings } from './echo-settings.js';
+import { broadcastFaults } from './faults/fault-broadcast.js';
+import type { Faults } from './faults/faults.js';
 import { IdleWaiters } from './idle-waiters.js';
 import { LiveProcesses } from './live-processes.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -84,7 +86,8 @@ export class ForkDispatcher implements Dispatcher {
     this.#hooks = hooks;
     this.#maxChildren = options.maxChildren;
     this.#spare = Math.min(options.spare, options.maxChildren);
-    this.#settings = options.settings;
+    // A copy: setFaults changes what later children start with.
+    this.#settings = { ...options.settings };
   }
 
   /** Starts the spares. */
@@ -152,6 +155,12 @@ export class ForkDispatcher implements Dispatcher {
 
   exited(): Promise<void> {
     return this.#processes.allGone();
+  }
+
+  /** New children start with these faults; every child alive now (spares too) gets them before this resolves. */
+  setFaults(faults: Faults | undefined): Promise<void> {
+    this.#settings.faults = faults;
+    return broadcastFaults([...this.#slots].map((slot) => slot.child), faults);
   }
 
   /** A client that left while it waited: it never had a child, and has nothing to echo. */
@@ -233,7 +242,7 @@ export class ForkDispatcher implements Dispatcher {
       this.#startFailures.reset();
       if (slot.client !== undefined) this.#handOff(slot);
       else this.#fill();
-    } else if (slot.client !== undefined) {
+    } else if (message.type === 'closed' && slot.client !== undefined) {
       slot.reported = true;
       this.#hooks.close({ ...slot.client.info, ...message.result });
     }

@@ -1,5 +1,6 @@
 import type { EchoResult } from './echo-connection.js';
 import type { EchoSettings } from './echo-settings.js';
+import type { Faults } from './faults/faults.js';
 
 // The messages between the fork-mode parent and each child, over the IPC channel.
 
@@ -35,9 +36,22 @@ export interface SocketMessage {
   type: 'socket';
 }
 
-export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage;
+/** Parent to child (and to cluster workers): the faults in force from now on; answered with `faults-applied`. */
+export interface FaultsMessage {
+  type: 'faults';
+  faults: Faults | undefined;
+  serial: number;
+}
+
+/** Child to parent: the `faults` message of that serial is in force. */
+export interface FaultsAppliedMessage {
+  type: 'faults-applied';
+  serial: number;
+}
+
+export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage | FaultsAppliedMessage;
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === 'object' && value !== null && 'type' in value &&
-    (value.type === 'ready' || value.type === 'closed' || value.type === 'warm-up');
+    (value.type === 'ready' || value.type === 'closed' || value.type === 'warm-up' || value.type === 'faults-applied');
 }

@@ -17,6 +17,7 @@ export interface ConnectionServing {
  * only then, so that a plain fork child does not pay for them at every start.
  */
 export async function connectionServing(context: EchoContext, settings: EchoSettings): Promise<ConnectionServing> {
+  context.faults = settings.faults;
   if (settings.tls === undefined) return { context, settings, tls: undefined };
   const { TlsAcceptor } = await import('./tls/tls-acceptor.js');
   return { context, settings, tls: new TlsAcceptor(settings.tls, settings.handshakeTimeoutMs) };
@@ -34,6 +35,29 @@ export interface ServedConnection {
  * why, and nothing of that connection was echoed.
  */
 export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void): ServedConnection {
+  const acceptDelayMs = serving.context.faults?.acceptDelayMs ?? 0;
+  if (acceptDelayMs > 0) return delayed(socket, serving, done, acceptDelayMs);
+  return serveNow(socket, serving, done);
+}
+
+/** `acceptDelayMs`: the connection waits, unread, before its stages start. */
+function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, delayMs: number): ServedConnection {
+  const startedAt = performance.now();
+  let served: ServedConnection | undefined;
+  socket.on('error', () => {});
+  const timer = setTimeout(() => {
+    socket.off('close', socketOnClose);
+    served = serveNow(socket, serving, done);
+  }, delayMs);
+  const socketOnClose = (): void => {
+    clearTimeout(timer);
+    done({ bytesRead: 0, bytesWritten: 0, durationMs: performance.now() - startedAt, reason: 'aborted', faults: ['accept-delay'] });
+  };
+  socket.once('close', socketOnClose);
+  return { destroy: () => (served === undefined ? socket.destroy() : served.destroy()) };
+}
+
+function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void): ServedConnection {
   const { context, settings, tls } = serving;
   if (tls === undefined) return echoConnection(socket, context, done, settings.idleTimeoutMs);
   const startedAt = performance.now();

@@ -2,6 +2,7 @@
 // none of the modes needs startEchoServer's module for them.
 import type { EventEmitter } from 'node:events';
 import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
+import type { Faults } from './faults/faults.js';
 
 import { BALANCES, SERVER_MODES } from '../options/table.js';
 
@@ -72,6 +73,8 @@ export interface EchoServerOptions {
   deny?: string[];
   /** Every chunk received and sent, in `hexdump -C` layout, on the echoing process's stderr. @default false */
   hexdump?: boolean;
+  /** Faults on the echo from the start (see `setFaults`). @default none */
+  faults?: Faults;
 }
 
 /** The certificate and settings of a TLS server. */
@@ -90,9 +93,11 @@ export interface EchoServerTlsOptions {
   alpn?: string[];
 }
 
+/** Where a server listens. On a Unix socket: `host` is the path (or `@name`), `port` 0, `family` `'unix'`. */
 export interface EchoServerAddress {
   host: string;
   port: number;
+  /** `'IPv4'`, `'IPv6'` or `'unix'`. */
   family: string;
 }
 
@@ -115,8 +120,11 @@ export interface EchoServerEvents {
 export interface ConnectionReject {
   remoteAddress: string;
   remotePort: number;
-  /** `max-connections`: the limit was reached; `denied`: `allow`/`deny` refused the address. */
-  reason: 'max-connections' | 'denied';
+  /**
+   * `max-connections`: the limit was reached; `denied`: `allow`/`deny` refused the address;
+   * `refused`: the `refuseRate` fault reset it.
+   */
+  reason: 'max-connections' | 'denied' | 'refused';
   /** Connections rejected so far by this server. */
   rejected: number;
 }
@@ -138,7 +146,7 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
   readonly mode: ServerMode;
   /** Where the server listens, with the real port when 0 was asked. */
   readonly address: EchoServerAddress;
-  /** `HOST:PORT`, IPv6 hosts in brackets. */
+  /** `HOST:PORT`, IPv6 hosts in brackets; `unix:PATH` on a Unix socket. */
   readonly url: string;
   /** Connections accepted and not yet closed (fork mode and cluster: including those waiting for a process). */
   readonly connections: number;
@@ -153,6 +161,17 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
    * -fingerprint -sha256` prints it): what a client pins a temporary certificate by.
    */
   readonly tlsFingerprint: string | undefined;
+  /**
+   * Changes the faults in force: new connections get them at once, open ones from their next read
+   * (a delay) or write (pacing, pieces, close/reset/stall counts). In fork and cluster modes every
+   * child and worker, spares included, has them before this resolves. `{}` clears them. Rejects
+   * with `TCPECHO_ERR_USAGE` for an unknown field or a bad value, and changes nothing then.
+   */
+  setFaults(faults: Faults): Promise<void>;
+  /** The same as `setFaults({})`. */
+  clearFaults(): Promise<void>;
+  /** The faults in force (`{}` for none). */
+  getFaults(): Faults;
   close(options?: CloseOptions): Promise<void>;
   destroy(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

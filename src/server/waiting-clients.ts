@@ -19,6 +19,10 @@ interface Entry<T> {
  * with nothing before it (CLOSE_WAIT with only the FIN unread: its echo would be empty). A client
  * that sent data and then its FIN is a half-close waiting for its echo, and keeps its place.
  * Where the table cannot be read (no /proc), nothing is dropped.
+ *
+ * Clients on a Unix socket are never judged gone: no table lists their state (/proc/net/unix
+ * shows neither the peer nor what is queued), and they have no key. One that left waits its turn
+ * like the others; the process it is handed to then reads its end at once and reports it closed.
  */
 export class WaitingClients<T extends { socket: net.Socket }> {
   readonly #onGone: (item: T) => void;

@@ -51,10 +51,12 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the server under `ulimit -n` of this many descriptors. */
   maxFds?: number;
+  /** Listen on this Unix socket (`--unix`) instead of 127.0.0.1 and a free port; `port` is then NaN. */
+  unix?: string;
 }
 
 export async function spawnServer(t: TestContext, args: string[] = [], options: SpawnOptions = {}): Promise<ServerProcess> {
-  const argv = [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...args];
+  const argv = [CLI, 'server', ...(options.unix === undefined ? ['--host', '127.0.0.1', '--port', '0'] : ['--unix', options.unix]), ...args];
   const child = options.maxFds === undefined
     ? spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env })
     : spawn('bash', ['-c', `ulimit -n ${options.maxFds} && exec "$0" "$@"`, process.execPath, ...argv], {

@@ -86,6 +86,22 @@ test('bench:compare --driver loadgen without the C tools: one line saying where 
   }
 });
 
+test("bench:compare --only 'tcpecho event unix': the Unix rows alone, tcpecho on a Unix socket against the plain server on one", async (t) => {
+  const out = tempFile(t);
+  const result = await compare(['--rounds', '1', '--duration', '0.3', '--warmup', '0', '--no-loadgen', '--only', 'tcpecho event unix', '--out', out], WITHOUT_C_TOOLS);
+  assert.equal(result.code, 0, result.stderr);
+  const written = readFileSync(out, 'utf8');
+  assert.match(written, /^## Unix domain sockets; ratio = tcpecho \/ the plain node server on a Unix socket$/m);
+  assert.doesNotMatch(written, /^## Servers/m);
+  const rows = tableRows(written);
+  assert.deepEqual([...rows.keys()], ['unix pingpong c=50 1 KiB | msg/s', 'unix pingpong c=50 1 KiB | p99 µs (lower is better)', 'unix stream c=4 64 KiB | MiB/s']);
+  for (const [key, cells] of rows) {
+    assert.deepEqual([cells.length, cells[0]], [4, 'tcpecho bench'], key);
+    assert.ok(figure(cells[1]) > 0 && figure(cells[3]) > 0, `${key}: ${cells.join(', ')}`);
+    assert.match(cells[2] as string, /^\d+\.\d\dx$/, key);
+  }
+});
+
 test('bench:compare writes a table of every workload, each figure with its driver and its ratio to the plain server', async (t) => {
   const out = tempFile(t);
   // Without the C tools: what needs them is left out, and the results say so.

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { runBench, type BenchOptions, type BenchResult } from '../../src/bench/index.js';
+import { echoRoundTrip } from '../../src/index.js';
 import { CLI, collect, runCli, spawnServer } from '../helpers/cli.js';
 import { testCertificates } from '../helpers/certs.js';
 import { startTestServer } from '../helpers/server.js';
@@ -93,3 +94,15 @@ for (const [mode, tlsResume] of [['pingpong', false], ['stream', false], ['conne
     if (mode === 'connect' && !tlsResume) assert.ok(result.tlsFull > 0 && result.tlsResumed === 0, JSON.stringify(result));
   });
 }
+
+test('TLS over a Unix socket: echoRoundTrip and runBench (the certificate checked against localhost)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tcpecho-tls-unix-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const unix = join(dir, 'echo.sock');
+  await startTestServer(t, { unix, tls: { cert: certs.server.cert, key: certs.server.key } });
+  const data = randomBytes(200_000);
+  assert.ok((await echoRoundTrip(data, { unix, tls: { ca: certs.ca.cert }, timeoutMs: 10_000 })).equals(data));
+  const result = await bench({ unix, mode: 'connect', tls: { ca: certs.ca.cert }, tlsResume: true, connections: 2, durationMs: 300, warmupMs: 0, timeoutMs: 5000 });
+  assert.equal(result.errorTotal, 0, JSON.stringify(result.errorSamples));
+  assert.ok(result.tlsResumed > 0);
+});

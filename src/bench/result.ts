@@ -23,10 +23,12 @@ export function result(
     tlsFull: shape.tls ? stats.connections - stats.tlsResumed : 0,
     latencyUs: {
       min: empty ? 0 : h.minNonZeroValue,
-      p50: h.getValueAtPercentile(50),
-      p90: h.getValueAtPercentile(90),
-      p99: h.getValueAtPercentile(99),
-      p999: h.getValueAtPercentile(99.9),
+      // getValueAtPercentile gives the top of the value's bucket, which can pass the largest
+      // value recorded (p999 83583 µs with max 83551): never report a percentile above the max.
+      p50: Math.min(h.getValueAtPercentile(50), h.maxValue),
+      p90: Math.min(h.getValueAtPercentile(90), h.maxValue),
+      p99: Math.min(h.getValueAtPercentile(99), h.maxValue),
+      p999: Math.min(h.getValueAtPercentile(99.9), h.maxValue),
       max: h.maxValue,
       mean: empty ? 0 : h.mean,
     },

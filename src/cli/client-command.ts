@@ -2,8 +2,10 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { connectEchoObserved } from '../client/connect.js';
 import { interactive } from '../client/interactive.js';
+import { dumpedInput, dumpedOutput } from '../client/hexdump-streams.js';
 import { pipeThrough } from '../client/pipe.js';
 import { describeTls } from '../client/tls.js';
+import { HexdumpTap } from '../hexdump.js';
 import { formatAddress } from '../options/values.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
@@ -62,6 +64,10 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   const where = unix !== undefined ? unixUrl(unix) : formatAddress(host, port);
   verbose(unix !== undefined ? `Connected to ${where}` : `Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
   if (tls !== undefined) verbose(describeTls(socket as tls.TLSSocket, tls.settings));
+  // --hexdump: what is sent and received, on stderr, through streams in front of stdin and stdout.
+  const tap = options.hexdump === true ? new HexdumpTap('') : undefined;
+  const input = tap === undefined ? process.stdin : dumpedInput(process.stdin, tap);
+  const output = tap === undefined ? process.stdout : dumpedOutput(process.stdout, tap);
 
   if (process.stdin.isTTY) {
     // With -v the connection has been named already, with both ends.
@@ -69,11 +75,11 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
     io.log(`${connected}Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
     const stop = new AbortController();
     void io.nextStopSignal().then(() => stop.abort());
-    await interactive(socket, { input: process.stdin, output: process.stdout, log: io.log, signal: stop.signal });
+    await interactive(socket, { input, output, log: io.log, signal: stop.signal });
     verbose(`Sent ${socket.bytesWritten} bytes, received ${socket.bytesRead}`);
     return 0;
   }
-  const { sent, received } = await pipeThrough(socket, process.stdin, process.stdout);
+  const { sent, received } = await pipeThrough(socket, input, output);
   verbose(`Sent ${sent} bytes, received ${received}, every byte as sent`);
   return 0;
 }

@@ -11,6 +11,7 @@ Commands:
   server   run an echo server (tcpecho server --help)
   client   connect to an echo server (tcpecho client --help)
   bench    load an echo server and verify every byte (tcpecho bench --help)
+  ping     probe an echo server as ping does, every byte checked (tcpecho ping --help)
 
 Options:
   -h, --help      show this help
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   server: async () => (await import('./server-command.js')).serverCommand,
   client: async () => (await import('./client-command.js')).clientCommand,
   bench: async () => (await import('./bench-command.js')).benchCommand,
+  ping: async () => (await import('./ping-command.js')).pingCommand,
 };
 
 async function main(argv: string[], io: Io): Promise<number> {

@@ -9,6 +9,8 @@ import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseFamily, parseTarget } from './address.js';
 import { serverTlsFromFlags } from './tls-files.js';
+import { faultsFromFlags } from './fault-flags.js';
+import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
 
 export function serverHelp(): string {
@@ -44,7 +46,20 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (tls !== undefined) serverOptions.tls = tls.settings;
   }
 
+  const faults = faultsFromFlags(cliValues);
+  if (faults !== undefined) serverOptions.faults = faults;
+
   const server = await startEchoServer(serverOptions);
+  let control: ControlEndpoint | undefined;
+  if (cliValues.controlPort !== undefined) {
+    try {
+      control = await startControlEndpoint(server, { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' });
+    } catch (err) {
+      await server.destroy();
+      throw err;
+    }
+    io.log(`tcpecho control on ${control.url}`);
+  }
   const log = new LogSink(process.stderr, { stamp });
   if (!flags.quiet) logConnections(server, log.line);
   logWarnings(server, log.line);
@@ -58,6 +73,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   io.log(`received ${signal}: no longer accepting; draining ${server.connections} connection(s) (again to stop now)`);
   void io.nextStopSignal().then(() => server.destroy());
   await closing;
+  await control?.close();
   log.flush();
   io.log('stopped');
   return 0;

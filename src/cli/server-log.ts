@@ -15,7 +15,7 @@ export function logConnections(server: EchoServer, write: (line: string) => void
     const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;
     write(
       `${stamp()} close #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}` +
-        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)} reason=${reason}`,
+        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)}${info.faults === undefined ? '' : ` faults=${info.faults.join(',')}`} reason=${reason}`,
     );
   });
 }

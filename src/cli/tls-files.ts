@@ -8,8 +8,8 @@ import type { TlsNames } from '../server/tls/server-tls.js';
  * TLS. A file that cannot be read is one line naming it; what is inside is checked by the
  * library, which names the flags and files through `names`.
  */
-export function serverTlsFromFlags(values: Record<string, string>, tlsFlag: boolean): { tls: true | EchoServerTlsOptions; names: TlsNames } | undefined {
-  const { tlsCert, tlsKey, tlsCa, tlsClientCert, tlsMinVersion, alpn } = values;
+export function serverTlsFromFlags(given: Record<string, unknown>, tlsFlag: boolean): { tls: true | EchoServerTlsOptions; names: TlsNames } | undefined {
+  const { tlsCert, tlsKey, tlsCa, tlsClientCert, tlsMinVersion, alpn } = given as Record<string, string | undefined>;
   const anyTlsOption = [tlsCert, tlsKey, tlsCa, tlsClientCert, tlsMinVersion, alpn].some((v) => v !== undefined);
   if (!tlsFlag && !anyTlsOption) return undefined;
   if (tlsClientCert !== undefined && tlsCa === undefined) throw new UsageError('`--tls-client-cert` needs `--tls-ca FILE`, the CA that signs the clients\' certificates');

@@ -10,7 +10,7 @@ export interface CommandLine {
   /** Command-line-only flags (`help`, `quiet`, `json`, ...): true when given. */
   flags: Record<string, boolean>;
   /** Command-line-only options with a value (`--tls-cert FILE`), checked, by key; absent when not given. */
-  cliValues: Record<string, string>;
+  cliValues: Record<string, OptionValue>;
   positionals: string[];
   /** The library keys given on the command line (not defaults). */
   given: Set<string>;
@@ -43,7 +43,7 @@ export function parseCommandLine(command: Command, args: string[], maxPositional
   }
   const given: Values = {};
   const flags: Record<string, boolean> = {};
-  const cliValues: Record<string, string> = {};
+  const cliValues: Record<string, OptionValue> = {};
   const raw = parsed.values as Record<string, string | boolean | string[] | undefined>;
   for (const spec of specs) {
     const value = raw[spec.flag];
@@ -52,7 +52,7 @@ export function parseCommandLine(command: Command, args: string[], maxPositional
     } else if (value === undefined) {
       continue;
     } else if (spec.cliOnly === true) {
-      cliValues[spec.key] = fromText(spec, value as string) as string;
+      cliValues[spec.key] = fromText(spec, value as string);
     } else if (Array.isArray(value)) {
       given[spec.key] = value.map((one) => fromText(spec, one) as string);
     } else {
@@ -137,7 +137,8 @@ function fromText(spec: OptionSpec, value: string | boolean): OptionValue {
     const expected = spec.kind === 'choice'
       ? `one of ${(spec.choices ?? []).map((c) => `\`${c}\``).join(', ')}`
       : spec.kind === 'text' ? 'a non-empty value'
-        : spec.kind === 'octal' ? 'permissions in octal, like 0660' : rangeText(spec, 'cli');
+        : spec.kind === 'octal' ? 'permissions in octal, like 0660'
+          : spec.kind === 'fraction' ? 'a number from 0 to 1' : rangeText(spec, 'cli');
     throw new UsageError(`Expected \`${name}\` to be ${expected}, got \`${value}\``);
   };
   switch (spec.kind) {
@@ -160,6 +161,8 @@ function fromText(spec: OptionSpec, value: string | boolean): OptionValue {
       return value;
     case 'octal':
       return /^0?[0-7]{3,4}$/.test(value) ? inRange(spec, Number.parseInt(value, 8), fail) : fail();
+    case 'fraction':
+      return /^(0(\.\d{1,9})?|1(\.0{1,9})?|\.\d{1,9})$/.test(value) ? Number(value) : fail();
     case 'flag':
       return fail();
   }

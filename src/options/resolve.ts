@@ -100,6 +100,9 @@ export function checkValue(spec: OptionSpec, value: unknown, naming: Naming): Op
       for (const one of list as string[]) parseCidr(one, name);
       return list as string[];
     }
+    case 'fraction':
+      if (typeof value === 'number' && value >= 0 && value <= 1) return value;
+      throw new UsageError(`Expected \`${name}\` to be a number from 0 to 1, got \`${String(value)}\``);
     case 'octal':
     case 'port':
     case 'integer':

@@ -6,7 +6,7 @@ import os from 'node:os';
  * range is written here and nowhere else.
  */
 
-export const COMMANDS = ['server', 'client', 'bench'] as const;
+export const COMMANDS = ['server', 'client', 'bench', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /**
@@ -19,16 +19,21 @@ export type Command = (typeof COMMANDS)[number];
  * - `text`: any non-empty string;
  * - `flag`: present or not (library: a boolean);
  * - `cidr`: an address or a network, IPv4 or IPv6 (`127.0.0.0/8`, `::1`); always `repeatable`;
- * - `octal`: file permissions in octal (`0660`); the library takes the number (`0o660`).
+ * - `octal`: file permissions in octal (`0660`); the library takes the number (`0o660`);
+ * - `fraction`: a share from 0 to 1 (`0.25`).
  */
-export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag' | 'cidr' | 'octal';
+export type ValueKind = 'port' | 'integer' | 'seconds' | 'size' | 'choice' | 'text' | 'flag' | 'cidr' | 'octal' | 'fraction';
 
 export type OptionValue = number | string | boolean | string[];
 
 export interface OptionSpec {
   /** The long flag, without its dashes: `max-connections`. */
   readonly flag: string;
-  /** The one-letter flag; it means the same in every subcommand that has it. */
+  /**
+   * The one-letter flag; it means the same in every subcommand that has it, with one exception
+   * kept on purpose: `-c` is bench's `--connections` (as in wrk and autocannon) and ping's
+   * `--count` (as in ping).
+   */
   readonly short?: string;
   /**
    * The library's name for it (`maxConnections`, with the unit: `idleTimeoutMs`). Options that
@@ -80,8 +85,8 @@ export const DEFAULT_PORT = 7007;
 export const DEFAULT_HOST = '127.0.0.1';
 
 const common: OptionSpec[] = [
-  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'], help: 'show this help' },
-  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'], help: 'show the version' },
+  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show this help' },
+  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show the version' },
 ];
 
 const server: OptionSpec[] = [
@@ -170,6 +175,12 @@ const server: OptionSpec[] = [
     flag: 'hexdump', key: 'hexdump', kind: 'flag', default: false, commands: ['server', 'client'],
     help: 'every chunk received and sent, in `hexdump -C` layout, on stderr (paced by stderr: a slow terminal slows the echo)',
   },
+  ...faultOptions(),
+  {
+    flag: 'control-port', key: 'controlPort', kind: 'port', arg: 'PORT', cliOnly: true, libraryText: '`setFaults()`', commands: ['server'],
+    help: 'serve the fault control API (GET/PUT/DELETE /faults) over HTTP on this port (0: a free one); off by default',
+  },
+  { flag: 'control-host', key: 'controlHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the control API' },
   {
     flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
     help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
@@ -178,11 +189,11 @@ const server: OptionSpec[] = [
 
 const families: OptionSpec[] = [
   {
-    flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
+    flag: 'ipv4', short: '4', key: 'ipv4', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'],
     help: 'IPv4 only; the default host is 127.0.0.1 (server: 0.0.0.0)',
   },
   {
-    flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench'],
+    flag: 'ipv6', short: '6', key: 'ipv6', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'],
     help: 'IPv6 only; the default host is ::1 (server: `::`, refusing IPv4)',
   },
 ];
@@ -241,10 +252,47 @@ const bench: OptionSpec[] = [
   { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench'], help: 'print one JSON object with every figure on stdout, nothing else' },
 ];
 
+const ping: OptionSpec[] = [
+  {
+    flag: 'interval', short: 'i', key: 'intervalMs', kind: 'seconds', arg: 'SECS', min: 10, max: DAY_MS, default: 1000, commands: ['ping'],
+    help: 'time from the start of one probe to the start of the next; probes never overlap, so a slower probe delays the next',
+  },
+  { flag: 'size', short: 's', key: 'size', kind: 'size', arg: 'SIZE', min: 1, max: 64 * 2 ** 20, default: 64, commands: ['ping'], help: 'bytes per probe: 64, 1k, 64KiB' },
+  { flag: 'count', short: 'c', key: 'count', kind: 'integer', arg: 'N', min: 1, max: Number.MAX_SAFE_INTEGER, defaultText: 'until Ctrl-C', commands: ['ping'], help: 'stop after N probes' },
+  {
+    flag: 'probe-timeout', short: 'W', key: 'probeTimeoutMs', kind: 'seconds', arg: 'SECS', min: 10, max: DAY_MS, default: 2000, commands: ['ping'],
+    help: 'a probe not echoed within this long, connect included, is a timeout',
+  },
+  {
+    flag: 'keep', key: 'keep', kind: 'flag', default: false, commands: ['ping'],
+    help: 'probe over one connection instead of a new one per probe; a failed probe closes it and the next opens another',
+  },
+  { flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['ping'], help: 'print only the summary' },
+  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['ping'], help: 'print one JSON object with the summary and every probe on stdout, nothing else' },
+];
+
 /** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...common];
+export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...ping, ...common];
 
 /** The options one subcommand takes, in help order. */
 export function optionsOf(command: Command): OptionSpec[] {
   return OPTIONS.filter((spec) => spec.commands.includes(command));
+}
+
+/** The server's fault flags: command-line forms of the library's `faults` object (`faults.delayMs`, ...). */
+function faultOptions(): OptionSpec[] {
+  const fault = (flag: string, key: string, kind: ValueKind, arg: string, help: string, max = Number.MAX_SAFE_INTEGER): OptionSpec =>
+    ({ flag, key, kind, arg, min: 0, max, cliOnly: true, libraryText: `\`faults.${key}\``, commands: ['server'], help });
+  return [
+    fault('delay', 'delayMs', 'integer', 'MS', 'fault: hold each echo this many milliseconds, byte order kept', DAY_MS),
+    fault('jitter', 'jitterMs', 'integer', 'MS', 'fault: add a uniform random ±MS to each delay (never below 0)', DAY_MS),
+    { ...fault('bandwidth', 'bandwidthKbps', 'integer', 'KBPS', "fault: pace each connection's echo to this many kilobytes (1000 bytes) a second", 10_000_000), min: 1 },
+    fault('chunk', 'chunk', 'text', 'BYTES[:MS]', 'fault: write each echo in pieces of at most BYTES, MS apart (default 0: the next turn), each its own segment'),
+    fault('close-after', 'closeAfter', 'integer', 'BYTES', 'fault: after echoing this many bytes, close the connection (FIN)'),
+    fault('reset-after', 'resetAfter', 'integer', 'BYTES', 'fault: after echoing this many bytes, reset the connection (RST)'),
+    fault('stall-after', 'stallAfter', 'integer', 'BYTES', 'fault: after echoing this many bytes, stop echoing and reading; the connection stays open'),
+    fault('refuse-rate', 'refuseRate', 'fraction', 'P', 'fault: reset this share (0-1) of new connections at once', 1),
+    fault('accept-delay', 'acceptDelayMs', 'integer', 'MS', 'fault: accepted connections wait this long before their first byte is read', DAY_MS),
+    fault('fault-rate', 'faultRate', 'fraction', 'P', 'the share (0-1) of connections the echo faults apply to, drawn per connection (default 1)', 1),
+  ];
 }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WorkerStartError } from '../errors.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
+import { AddressRules } from './address-rules.js';
 import type { ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
 import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
@@ -26,6 +27,8 @@ export interface ClusterOptions {
   drainTimeoutMs: number;
   settings: EchoSettings;
   tlsFingerprint: string | undefined;
+  allow: string[];
+  deny: string[];
 }
 
 interface Worker {
@@ -61,6 +64,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   readonly mode: ServerMode = 'cluster';
   readonly #options: ClusterOptions;
   readonly #server: net.Server;
+  readonly #rules: AddressRules | undefined;
   readonly #workers: Array<Worker | undefined>;
   readonly #waiting = new WaitingClients<Waiting>((client) => this.#waitingOnGone(client));
   readonly #crashes = new RestartBackoff({ windowMs: CRASH_WINDOW_MS });
@@ -82,8 +86,9 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     // A copy of the settings: setFaults changes what replacement workers start with.
     this.#options = { ...options, settings: { ...options.settings } };
     this.#workers = Array.from({ length: options.workers }, () => undefined);
+    this.#rules = AddressRules.from(options.allow, options.deny);
     this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    this.#server.on('connection', (socket) => this.#route(socket));
+    this.#server.on('connection', (socket) => this.#admit(socket));
   }
 
   get address(): EchoServerAddress {
@@ -128,6 +133,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     return this.setFaults({});
   }
 
+  /** Connections closed at once: `maxConnections` were open, or `allow`/`deny` refused the address. */
   get rejectedConnections(): number {
     return this.#rejected;
   }
@@ -187,8 +193,8 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   }
 
   #startWorker(index: number): void {
-    const { workers, maxConnections, settings } = this.#options;
-    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: this.#options.listen.unix !== undefined };
+    const { workers, maxConnections, settings, allow, deny } = this.#options;
+    const config: ClusterWorkerConfig = { index, workers, maxConnections: Math.ceil(maxConnections / workers), settings, unix: this.#options.listen.unix !== undefined, allow, deny };
     const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
     // Its first message; it says it is ready only once it has it.
     // (No channel when the worker could not be started at all: its 'error' says so.)
@@ -227,7 +233,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         break;
       case 'reject':
         this.#rejected++;
-        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: message.reason ?? 'max-connections', rejected: this.#rejected });
+        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: message.reason, rejected: this.#rejected });
         break;
       case 'warning':
         this.emit('warning', new Error(`worker ${String(worker.child.pid)}: ${message.message}`));
@@ -257,6 +263,23 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       if (!this.#stopping) this.#startWorker(worker.index);
     }, delayMs).unref();
     this.#restarts.add(restart);
+  }
+
+  /**
+   * A connection the primary accepted (every one with `rr`, the few it wins with `shared`): refused
+   * on its address alone before any worker sees it, else routed.
+   */
+  #admit(socket: net.Socket): void {
+    const { remoteAddress, remotePort } = socket;
+    if (this.#rules !== undefined && !this.#rules.allows(remoteAddress ?? '')) {
+      socket.on('error', ignoreError);
+      socket.destroy();
+      if (remoteAddress === undefined || remotePort === undefined) return;
+      this.#rejected++;
+      this.emit('reject', { remoteAddress, remotePort, reason: 'denied', rejected: this.#rejected });
+      return;
+    }
+    this.#route(socket);
   }
 
   /** Hands an accepted socket to the next ready worker, or holds it until one is ready. */

@@ -14,13 +14,16 @@ export interface ClusterWorkerConfig {
   settings: EchoSettings;
   /** Listening on a Unix socket: connections have no peer address. */
   unix: boolean;
+  /** `allow` and `deny`, for the connections the worker accepts itself (balance `shared`). */
+  allow: string[];
+  deny: string[];
 }
 
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'open'; info: ConnectionOpen }
   | { type: 'close'; info: ConnectionClose }
-  | { type: 'reject'; remoteAddress: string; remotePort: number; reason?: ConnectionReject['reason'] }
+  | { type: 'reject'; remoteAddress: string; remotePort: number; reason: ConnectionReject['reason'] }
   | { type: 'faults-applied'; serial: number }
   | { type: 'warning'; message: string };
 

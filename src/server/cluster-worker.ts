@@ -3,6 +3,7 @@
 // shares with it. Every connection event goes to the primary, which logs and counts. Its settings
 // come as the primary's first message.
 import net from 'node:net';
+import { AddressRules } from './address-rules.js';
 import { drainDispatcher, type ConnectionClose, type ConnectionOpen } from './connection-events.js';
 import { EchoContext } from './echo-context.js';
 import { EventDispatcher } from './event-mode.js';
@@ -12,6 +13,7 @@ import type { ClusterWorkerConfig, PrimaryMessage, WorkerMessage } from './clust
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
 let config: ClusterWorkerConfig | undefined;
+let rules: AddressRules | undefined;
 let dispatcher: EventDispatcher | undefined;
 const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 let nextId = 0;
@@ -25,6 +27,7 @@ function send(message: WorkerMessage): void {
 async function configure(given: ClusterWorkerConfig): Promise<void> {
   if (config !== undefined) return;
   config = given;
+  rules = AddressRules.from(given.allow, given.deny);
   const serving = await connectionServing(new EchoContext(), config.settings);
   // Faults that arrived while the serving was made.
   serving.context.faults = config.settings.faults;
@@ -39,6 +42,21 @@ async function configure(given: ClusterWorkerConfig): Promise<void> {
   send({ type: 'ready' });
 }
 
+/**
+ * A connection this worker accepted on the shared listening socket: the admission the primary
+ * does for the ones it routes (round-robin), here, before anything reads it.
+ */
+function serveAccepted(socket: net.Socket): void {
+  const { remoteAddress, remotePort } = socket;
+  if (rules !== undefined && remoteAddress !== undefined && remotePort !== undefined && !rules.allows(remoteAddress)) {
+    socket.on('error', () => {});
+    socket.destroy();
+    send({ type: 'reject', remoteAddress, remotePort, reason: 'denied' });
+    return;
+  }
+  serve(socket);
+}
+
 /** Takes one accepted connection; ids are unique across workers: index + k × workers. */
 function serve(socket: net.Socket): void {
   // A Unix socket's peer has no address: `unix`, port 0.
@@ -50,7 +68,7 @@ function serve(socket: net.Socket): void {
   }
   if (dispatcher.active >= config.maxConnections) {
     socket.destroy();
-    send({ type: 'reject', remoteAddress, remotePort });
+    send({ type: 'reject', remoteAddress, remotePort, reason: 'max-connections' });
     return;
   }
   if (refusedByFault(dispatcher.echo.faults, socket)) {
@@ -83,7 +101,7 @@ process.on('message', (message: PrimaryMessage, handle: unknown) => {
     // `handle` is the primary's listening socket, already accepting here: take its connections.
     listening = handle;
     (handle as net.Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
-    handle.on('connection', serve);
+    handle.on('connection', serveAccepted);
     handle.on('error', (err) => send({ type: 'warning', message: err.message }));
   } else if (message.type === 'drain') {
     void drain(message.timeoutMs);

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { systemCode } from '../errors.js';
+import type { HexdumpTap } from '../hexdump.js';
 import { adoptWithOnread } from './adopt-socket.js';
 import { FULL_READ, type EchoContext } from './echo-context.js';
 import type { TlsDetails } from './tls/tls-acceptor.js';
@@ -62,6 +63,8 @@ interface EchoState {
   /** Set once faults have acted: from then on it decides when the echo leaves. */
   faulty: FaultyEcho | undefined;
   faultNames: Set<string> | undefined;
+  /** With `--hexdump`: the dump every chunk goes through, both ways. */
+  dump: HexdumpTap | undefined;
 }
 
 type EchoSocket = net.Socket & { [kEcho]: EchoState };
@@ -76,17 +79,22 @@ type EchoSocket = net.Socket & { [kEcho]: EchoState };
  *
  * Memory stays bounded whatever the peer does: when the kernel will not take more (the client
  * does not read), reading stops until `'drain'`.
+ *
+ * With `dump`, every chunk received and its echo go through it first, and reading also stops
+ * while the dump's stream (stderr) will not take more: a slow terminal slows the echo rather than
+ * growing the process. Such a connection is served the stream way; without one, nothing is
+ * added per chunk.
  */
-export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0): net.Socket {
+export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0, dump?: HexdumpTap): net.Socket {
   const state: EchoState = {
     startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context,
-    faultDraw: Math.random(), faulty: undefined, faultNames: undefined,
+    faultDraw: Math.random(), faulty: undefined, faultNames: undefined, dump,
   };
   // Node asks where the next read goes right after each read's callback. Node calls it without a
   // `this`, so this is the one closure per connection.
   const nextReadBuffer = (): Buffer => state.bulkBuffer ?? context.readBuffer;
   // A TLS socket reads through its own machinery (decrypting into buffers of its own): the stream way.
-  const adopted = context.adopt && !('encrypted' in socket) ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
+  const adopted = context.adopt && dump === undefined && !('encrypted' in socket) ? adoptWithOnread(socket, { buffer: nextReadBuffer, callback: socketOnRead }, true) : undefined;
   const echoSocket = (adopted ?? socket) as EchoSocket;
   echoSocket[kEcho] = state;
   context.open++;
@@ -97,11 +105,11 @@ export function echoConnection(socket: net.Socket, context: EchoContext, done: E
     // Sockets received over IPC are created with allowHalfOpen false: set before any I/O, so that
     // the client's FIN does not end our side while echoes are still queued.
     socket.allowHalfOpen = true;
-    socket.on('data', socketOnData);
+    socket.on('data', dump === undefined ? socketOnData : socketOnDumpedData);
   } else {
     context.adopted++;
   }
-  echoSocket.on('drain', socketOnDrain);
+  echoSocket.on('drain', dump === undefined ? socketOnDrain : socketOnDumpedDrain);
   echoSocket.on('end', socketOnEnd);
   echoSocket.on('close', socketOnClose);
   // Echo traffic is many small request/response exchanges: Nagle plus delayed ACK would stall each
@@ -219,6 +227,28 @@ function faultyEchoOf(socket: EchoSocket, state: EchoState): FaultyEcho | undefi
     });
   }
   return state.faulty;
+}
+
+/**
+ * `--hexdump`: the chunk and its echo are dumped, and reading pauses while either the socket or
+ * the dump's stream is full; each one's drain resumes it only if the other has room.
+ */
+function socketOnDumpedData(this: EchoSocket, chunk: Buffer): void {
+  const dump = this[kEcho].dump as HexdumpTap;
+  const dumpRoom = dump.received(chunk);
+  const echoed = echoChunk(this, chunk);
+  if (!(dump.sent(chunk) && dumpRoom && echoed)) {
+    this.pause();
+    if (dump.full) dump.whenRoom(() => dumpOnRoom(this));
+  }
+}
+
+function dumpOnRoom(socket: EchoSocket): void {
+  if (!socket.writableNeedDrain) socket.resume();
+}
+
+function socketOnDumpedDrain(this: EchoSocket): void {
+  if (!(this[kEcho].dump as HexdumpTap).full) this.resume();
 }
 
 /** Writes one chunk back; false when the kernel is full and reading should pause until 'drain'. */

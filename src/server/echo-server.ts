@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { resolveOptions } from '../options/resolve.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
+import { AddressRules } from './address-rules.js';
 import { ClusterEchoServer } from './cluster-mode.js';
 import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
@@ -16,6 +17,7 @@ import { checkFaults, type Faults } from './faults/faults.js';
 import { refusedByFault } from './faults/refuse.js';
 import {
   type CloseOptions,
+  type ConnectionReject,
   type EchoServer,
   type EchoServerAddress,
   type EchoServerEvents,
@@ -36,6 +38,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   readonly #maxConnections: number;
   /** Listening on a Unix socket: connections have no peer address. */
   readonly #unix: boolean;
+  readonly #rules: AddressRules | undefined;
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
@@ -45,10 +48,17 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   /** The faults in force; this process reads `refuseRate` on accept. */
   #faults: Faults | undefined;
 
-  constructor(options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>> & { unix: boolean }, settings: EchoSettings, serving: ConnectionServing | undefined, tls: ServerTls | undefined) {
+  constructor(
+    options: Required<Pick<EchoServerOptions, 'mode' | 'maxChildren' | 'spare' | 'drainTimeoutMs' | 'maxConnections'>> & { unix: boolean },
+    settings: EchoSettings,
+    serving: ConnectionServing | undefined,
+    tls: ServerTls | undefined,
+    rules: AddressRules | undefined,
+  ) {
     super();
     this.mode = options.mode;
     this.#unix = options.unix;
+    this.#rules = rules;
     this.tlsFingerprint = tls?.fingerprint;
     this.#faults = settings.faults;
     this.#drainTimeoutMs = options.drainTimeoutMs;
@@ -88,7 +98,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return this.#dispatcher.active;
   }
 
-  /** Connections closed at once because `maxConnections` were open. */
+  /** Connections closed at once: `maxConnections` were open, or `allow`/`deny` refused the address. */
   get rejectedConnections(): number {
     return this.#rejected;
   }
@@ -161,22 +171,26 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
       socket.destroy();
       return;
     }
-    if (this.#dispatcher.active >= this.#maxConnections) {
-      // Closed at once rather than left to wait: the client learns now, and the ones already
-      // served keep their share. (Node's own maxConnections cannot be used: it is unsupported
-      // once sockets are handed to other processes, and cluster mode hangs the excess client.)
-      socket.on('error', () => {});
-      socket.destroy();
-      this.#rejected++;
-      this.emit('reject', { remoteAddress, remotePort, reason: 'max-connections', rejected: this.#rejected });
-      return;
-    }
+    // Refused on the address alone, before anything reads the socket (pauseOnConnect): in fork
+    // mode no child is used. Node 20 ignores the server's `blockList` option, hence our own check.
+    if (this.#rules !== undefined && !this.#rules.allows(remoteAddress)) return this.#reject(socket, remoteAddress, remotePort, 'denied');
+    // Closed at once rather than left to wait: the client learns now, and the ones already
+    // served keep their share. (Node's own maxConnections cannot be used: it is unsupported
+    // once sockets are handed to other processes, and cluster mode hangs the excess client.)
+    if (this.#dispatcher.active >= this.#maxConnections) return this.#reject(socket, remoteAddress, remotePort, 'max-connections');
     if (refusedByFault(this.#faults, socket)) {
       this.#rejected++;
       this.emit('reject', { remoteAddress, remotePort, reason: 'refused', rejected: this.#rejected });
       return;
     }
     this.#dispatcher.dispatch(socket, { id: this.#nextId++, remoteAddress, remotePort });
+  }
+
+  #reject(socket: net.Socket, remoteAddress: string, remotePort: number, reason: ConnectionReject['reason']): void {
+    socket.on('error', () => {});
+    socket.destroy();
+    this.#rejected++;
+    this.emit('reject', { remoteAddress, remotePort, reason, rejected: this.#rejected });
   }
 }
 
@@ -213,6 +227,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       drainTimeoutMs: o.drainTimeoutMs,
       settings,
       tlsFingerprint: tls?.fingerprint,
+      allow: o.allow ?? [],
+      deny: o.deny ?? [],
     });
     await cluster.start();
     return cluster;
@@ -224,7 +240,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     drainTimeoutMs: o.drainTimeoutMs,
     maxConnections: o.maxConnections,
     unix: unix !== undefined,
-  }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls);
+  }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls, AddressRules.from(o.allow, o.deny));
   await server.listen(listen);
   return server;
 }

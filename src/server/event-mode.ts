@@ -38,7 +38,7 @@ export class EventDispatcher implements Dispatcher {
       if (info.pid !== undefined) close.pid = info.pid;
       this.#hooks.close(close);
       if (this.#sockets.size === 0) this.#idle.wake();
-    });
+    }, info.id);
     this.#sockets.add(served);
   }
 

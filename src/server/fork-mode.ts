@@ -274,7 +274,7 @@ export class ForkDispatcher implements Dispatcher {
   #handOff(slot: Slot): void {
     const { child, client } = slot;
     if (client === undefined || slot.handedOff) return;
-    const message: SocketMessage = { type: 'socket' };
+    const message: SocketMessage = { type: 'socket', id: client.info.id };
     slot.handedOff = true;
     // keepOpen false: once the child has the socket, the parent's copy is closed.
     child.send(message, client.socket, { keepOpen: false }, (err) => {

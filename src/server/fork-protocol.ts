@@ -34,6 +34,8 @@ export interface SettingsMessage {
 /** Parent to child, sent with the socket handle. */
 export interface SocketMessage {
   type: 'socket';
+  /** The connection's id, as the parent's events give it (the hex dump's headers name it). */
+  id: number;
 }
 
 /** Parent to child (and to cluster workers): the faults in force from now on; answered with `faults-applied`. */

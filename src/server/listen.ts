@@ -36,7 +36,7 @@ export async function listenOn(server: net.Server, target: ListenTarget): Promis
   });
 }
 
-function listenError(err: Error, host: string | undefined, port: number): Error {
+export function listenError(err: Error, host: string | undefined, port: number): Error {
   const where = host === undefined ? `port ${port}` : formatAddress(host, port);
   switch (systemCode(err)) {
     case 'EADDRINUSE':

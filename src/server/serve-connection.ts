@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
 import type { EchoContext } from './echo-context.js';
 import type { EchoSettings } from './echo-settings.js';
+import { HexdumpTap } from '../hexdump.js';
 import type { TlsAcceptor } from './tls/tls-acceptor.js';
 
 /** One process's way of serving connections: its echo state, its settings, its TLS acceptor. */
@@ -32,22 +33,23 @@ export interface ServedConnection {
  * Serves one accepted connection through its stages, in the process that echoes: the TLS
  * handshake when there is TLS, then the echo. `done` is called once, when the connection has
  * closed, with what it did: a handshake that failed is reason `tls-error` with the code that says
- * why, and nothing of that connection was echoed.
+ * why, and nothing of that connection was echoed. `id` is the connection's, as its events say:
+ * with `hexdump` the dump of what it sends and receives (after TLS: the plain text) is headed by it.
  */
-export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void): ServedConnection {
+export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id = 0): ServedConnection {
   const acceptDelayMs = serving.context.faults?.acceptDelayMs ?? 0;
-  if (acceptDelayMs > 0) return delayed(socket, serving, done, acceptDelayMs);
-  return serveNow(socket, serving, done);
+  if (acceptDelayMs > 0) return delayed(socket, serving, done, acceptDelayMs, id);
+  return serveNow(socket, serving, done, id);
 }
 
 /** `acceptDelayMs`: the connection waits, unread, before its stages start. */
-function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, delayMs: number): ServedConnection {
+function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, delayMs: number, id: number): ServedConnection {
   const startedAt = performance.now();
   let served: ServedConnection | undefined;
   socket.on('error', () => {});
   const timer = setTimeout(() => {
     socket.off('close', socketOnClose);
-    served = serveNow(socket, serving, done);
+    served = serveNow(socket, serving, done, id);
   }, delayMs);
   const socketOnClose = (): void => {
     clearTimeout(timer);
@@ -57,9 +59,10 @@ function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: 
   return { destroy: () => (served === undefined ? socket.destroy() : served.destroy()) };
 }
 
-function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void): ServedConnection {
+function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number): ServedConnection {
   const { context, settings, tls } = serving;
-  if (tls === undefined) return echoConnection(socket, context, done, settings.idleTimeoutMs);
+  const dump = settings.hexdump ? new HexdumpTap(`#${id} `) : undefined;
+  if (tls === undefined) return echoConnection(socket, context, done, settings.idleTimeoutMs, dump);
   const startedAt = performance.now();
   let current: net.Socket = socket;
   let reported = false;
@@ -82,7 +85,7 @@ function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result:
       current = echoConnection(secure, context, (result) => {
         result.tls = details;
         report(result);
-      }, settings.idleTimeoutMs);
+      }, settings.idleTimeoutMs, dump);
     },
     (code) => report(failure(code)),
   );

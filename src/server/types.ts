@@ -109,7 +109,7 @@ export interface EchoServerEvents {
    * waited for a process gets one with reason `gone`, and had no `connection` event.
    */
   disconnect: [info: ConnectionClose];
-  /** A connection past `maxConnections`, closed at once. */
+  /** A connection closed at once, unread: past `maxConnections`, or refused by `allow`/`deny`. */
   reject: [info: ConnectionReject];
   /** A failure that did not stop the server, such as `accept` hitting EMFILE. */
   warning: [error: Error];
@@ -150,7 +150,7 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
   readonly url: string;
   /** Connections accepted and not yet closed (fork mode and cluster: including those waiting for a process). */
   readonly connections: number;
-  /** Connections closed at once because `maxConnections` were open. */
+  /** Connections closed at once: `maxConnections` were open, or `allow`/`deny` refused the address. */
   readonly rejectedConnections: number;
   /** Fork mode: the children alive now, spares included; cluster mode: the workers. */
   readonly childPids: number[];

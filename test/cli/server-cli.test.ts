@@ -201,7 +201,7 @@ test('a lone number is the port, and HOST:PORT names both (nc habits)', async (t
 test('a flag before the command is one line naming the command it needs', async () => {
   const result = await runCli(['-p', '9000']);
   assert.equal(result.code, 2);
-  assert.equal(result.stderr, 'tcpecho: Expected a command before `-p`: one of server, client, bench (as in `tcpecho server -p 9000`)\n');
+  assert.equal(result.stderr, 'tcpecho: Expected a command before `-p`: one of server, client, bench, ping (as in `tcpecho server -p 9000`)\n');
 });
 
 /** Resolves true when a connection to host:port is accepted, false when it is refused. */

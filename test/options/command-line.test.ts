@@ -70,10 +70,14 @@ test('the library checks the same table, naming its own keys', () => {
   assert.equal(values.host, '127.0.0.1');
 });
 
+// The one exception, kept on purpose (see `OptionSpec.short`): each after the tool its users know.
+const TWO_MEANINGS = new Map([['c', ['connections', 'count']]]);
+
 test('a short flag means one thing in every subcommand', () => {
   const meaning = new Map<string, string>();
   for (const spec of OPTIONS) {
     if (spec.short === undefined) continue;
+    if (TWO_MEANINGS.get(spec.short)?.includes(spec.flag) === true) continue;
     const seen = meaning.get(spec.short);
     assert.ok(seen === undefined || seen === spec.flag, `-${spec.short} is --${seen ?? ''} and --${spec.flag}`);
     meaning.set(spec.short, spec.flag);

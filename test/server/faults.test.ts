@@ -181,8 +181,8 @@ test('fault-rate 0.5 over 200 connections: between 60 and 140 faulted, each clos
   assert.equal(closes.filter((c) => c.faults?.includes('close')).length, faulted);
 });
 
-test('a 64 MiB flood into a 1 s delay keeps the server within its hold bound', async (t) => {
-  const server = await startTestServer(t, { faults: { delayMs: 1000 } });
+for (const faults of [{ delayMs: 1000 }, { bandwidthKbps: 64 }]) test(`a 64 MiB flood into ${JSON.stringify(faults)} keeps the server within its hold bound`, async (t) => {
+  const server = await startTestServer(t, { faults });
   const { rssBytes } = await import('../helpers/process.js');
   const before = rssBytes(process.pid);
   const socket = await connectTo(server.address.port);

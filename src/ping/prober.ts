@@ -1,0 +1,38 @@
+import type { ProbeResult } from './types.js';
+
+/**
+ * One transport's way of running a probe: TCP here; TLS and UDP plug in beside it by implementing
+ * the same two methods. `ping` owns the schedule, the count, the signal and the tally; a prober
+ * owns its connection (if it has one) and turns what its socket does into one `ProbeResult`.
+ */
+export interface Prober {
+  /**
+   * Sends `payload` as probe `seq` and resolves with its result within `timeoutMs` (connect
+   * included), or with `undefined` when `signal` aborts first. Never rejects: every failure is an
+   * outcome. Probes never overlap: the next call comes after this one has resolved.
+   */
+  probe(seq: number, payload: Buffer, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult | undefined>;
+  /** Closes what is still open (a kept connection). Safe to call twice. */
+  close(): void;
+}
+
+/** Where a prober sends its probes: an address already resolved, so every probe reaches the same one. */
+export interface ProbeTarget {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** A socket error's code as a probe outcome. */
+export function outcomeOfError(code: string | undefined): { outcome: 'refused' | 'reset' | 'error'; errorCode?: string } {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { outcome: 'refused' };
+    // EPIPE: the write met a connection the peer had already reset.
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return { outcome: 'reset' };
+    default:
+      return { outcome: 'error', errorCode: code ?? 'unknown' };
+  }
+}

@@ -1,0 +1,133 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { systemCode } from '../errors.js';
+import { firstDifference } from './payload.js';
+import { outcomeOfError, type Prober, type ProbeTarget } from './prober.js';
+import type { ProbeFailed, ProbeResult } from './types.js';
+
+/** How long a finished probe's connection may take to close cleanly (FIN both ways) before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Probes over TCP: by default a new connection per probe (connect, write, read the whole echo,
+ * half-close); with `keep`, one connection for every probe until one fails.
+ */
+export class TcpProber implements Prober {
+  readonly #target: ProbeTarget;
+  readonly #keep: boolean;
+  /** The kept connection, between probes (`keep` only). */
+  #kept: net.Socket | undefined;
+
+  constructor(target: ProbeTarget, keep: boolean) {
+    this.#target = target;
+    this.#keep = keep;
+  }
+
+  probe(seq: number, payload: Buffer, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      // A kept connection the server closed or reset between probes is not reused.
+      const reused = this.#kept !== undefined && !this.#kept.destroyed && this.#kept.readable ? this.#kept : undefined;
+      if (reused === undefined) this.#kept?.destroy();
+      this.#kept = undefined;
+      const startedAt = performance.now();
+      const socket = reused ?? net.connect({ host: this.#target.address, port: this.#target.port, family: this.#target.family, allowHalfOpen: true, noDelay: true });
+      let connectMs: number | undefined;
+      let sentAt = 0;
+      let received = 0;
+      let settled = false;
+      const timer = setTimeout(timerOnTimeout, timeoutMs).unref();
+
+      const finish = (result: ProbeResult | undefined, keepOpen: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', signalOnAbort);
+        socket.off('connect', socketOnConnect);
+        socket.off('data', socketOnData);
+        socket.off('end', socketOnEnd);
+        socket.off('error', socketOnError);
+        // A socket that is dropped can still emit an error; nobody would hear it otherwise.
+        socket.on('error', ignore);
+        if (keepOpen) {
+          socket.pause();
+          this.#kept = socket;
+        } else if (result?.outcome === 'echoed') {
+          closeCleanly(socket);
+        } else {
+          socket.destroy();
+        }
+        resolve(result);
+      };
+      const fail = (outcome: Omit<ProbeFailed, 'seq'>): void => {
+        finish({ seq, ...outcome, ...(connectMs === undefined ? {} : { connectMs }) }, false);
+      };
+
+      function send(): void {
+        sentAt = performance.now();
+        socket.write(payload);
+      }
+
+      function socketOnConnect(): void {
+        connectMs = performance.now() - startedAt;
+        send();
+      }
+
+      const socketOnData = (chunk: Buffer): void => {
+        const at = firstDifference(payload, chunk, received);
+        if (at !== -1) return fail({ outcome: 'mismatch', offset: at });
+        received += chunk.length;
+        if (received < payload.length) return;
+        const echoMs = performance.now() - sentAt;
+        finish({ seq, outcome: 'echoed', bytes: payload.length, ...(connectMs === undefined ? {} : { connectMs }), echoMs }, this.#keep);
+      };
+
+      function socketOnEnd(): void {
+        fail({ outcome: 'closed', received });
+      }
+
+      function socketOnError(err: Error): void {
+        const { outcome, errorCode } = outcomeOfError(systemCode(err));
+        fail({ outcome, ...(errorCode === undefined ? {} : { errorCode }), ...(outcome === 'reset' ? { received } : {}) });
+      }
+
+      function timerOnTimeout(): void {
+        fail({ outcome: 'timeout', received });
+      }
+
+      function signalOnAbort(): void {
+        finish(undefined, false);
+      }
+
+      socket.on('data', socketOnData);
+      socket.on('end', socketOnEnd);
+      socket.on('error', socketOnError);
+      signal.addEventListener('abort', signalOnAbort, { once: true });
+      if (reused === undefined) {
+        socket.once('connect', socketOnConnect);
+      } else {
+        socket.off('error', ignore);
+        socket.resume();
+        send();
+      }
+    });
+  }
+
+  close(): void {
+    this.#kept?.destroy();
+    this.#kept = undefined;
+  }
+}
+
+/** Half-closes, lets the server answer with its FIN, and destroys the socket if it does not within CLOSE_GRACE_MS. */
+function closeCleanly(socket: net.Socket): void {
+  const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+  // Anything more the server sends is not looked at: the probe has its result. Nor does a
+  // closing connection keep a program alive once ping() has resolved.
+  socket.unref();
+  socket.resume();
+  socket.end();
+}
+
+function ignore(): void {}

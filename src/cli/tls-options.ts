@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { TlsConfigError, UsageError, systemCode } from '../errors.js';
 import { tlsSettings, type TlsClientOptions, type TlsSettings } from '../client/tls.js';
+import type { OptionValue } from '../options/table.js';
 
 /** The command line's TLS, or undefined for plain TCP. */
 export interface CommandLineTls {
@@ -17,7 +18,9 @@ const FLAG_OF: Record<keyof TlsClientOptions, string> = { ca: 'ca', cert: 'cert'
  * `--servername`, `--cert` and `--key` without TLS are usage errors (a plain connection has no use
  * for them and the user may have forgotten `--tls`).
  */
-export function tlsFromCommandLine(flags: Record<string, boolean>, cliValues: Record<string, string>): CommandLineTls | undefined {
+export function tlsFromCommandLine(flags: Record<string, boolean>, values: Record<string, OptionValue>): CommandLineTls | undefined {
+  // The TLS flags are all `text`: strings when given.
+  const cliValues = values as Record<string, string | undefined>;
   const on = flags.tls === true || cliValues.ca !== undefined || cliValues.fingerprint !== undefined || flags.insecure === true;
   if (!on) {
     const stray = ['servername', 'cert', 'key'].find((key) => cliValues[key] !== undefined);

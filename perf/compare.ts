@@ -20,9 +20,10 @@ import {
   OUT, ROOT, ncatServer, ncatTlsServer, plainServer, plainTlsServer, plainUnixServer, refechoServer, socatServer, socatTlsServer, tcpechoServer,
   tcpechoUnixServer, type CertificateFiles, type ServerSpec,
 } from './servers.js';
+import { compareUdp, plainUdpServer, socatUdpServer, tcpechoUdpServer } from './udp-compare.js';
 
 const USAGE =
-  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE] [--help]";
+  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--no-udp | --udp-only] [--only 'NAME,...'] [--out FILE] [--help]";
 
 const HELP = `${USAGE}
 
@@ -47,6 +48,9 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     node unix); a table none of them is in is left out. 'tcpecho event unix' is the
                     Unix socket rows (event mode and the plain server, each on a Unix socket); the
                     Unix and TLS tables run by default
+  --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork); with
+                    --only, they run when a UDP server (tcpecho udp, socat udp fork) is named
+  --udp-only        the UDP rows only
 `;
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
@@ -68,6 +72,8 @@ function parseOptions() {
         'c-bench': { type: 'string' },
         'no-loadgen': { type: 'boolean', default: false },
         'loadgen-only': { type: 'boolean', default: false },
+        'no-udp': { type: 'boolean', default: false },
+        'udp-only': { type: 'boolean', default: false },
         only: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -311,6 +317,9 @@ function setupLine(): string {
 }
 
 async function main(): Promise<void> {
+  const udpServers: ServerSpec[] = [tcpechoUdpServer, plainUdpServer];
+  const socatUdp = socatUdpServer();
+  if (socatUdp) udpServers.push(socatUdp);
   const servers: ServerSpec[] = [
     tcpechoServer('event'),
     plainServer,
@@ -322,6 +331,7 @@ async function main(): Promise<void> {
   ];
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
   for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
+  let runUdp = !values['no-udp'] && !values['loadgen-only'];
   // The Unix socket rows: their own two servers, in a directory of this run's.
   const unixDir = mkdtempSync(join(os.tmpdir(), 'tcpecho-compare-'));
   process.on('exit', () => rmSync(unixDir, { recursive: true, force: true }));
@@ -333,7 +343,7 @@ async function main(): Promise<void> {
   for (const extra of [socatTlsServer(certificate), ncatTlsServer(certificate)]) if (extra) tlsServers.push(extra);
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const known = [...servers, ...tlsServers, ...unixServers];
+    const known = [...servers, ...tlsServers, ...unixServers, ...udpServers.filter((spec) => spec !== plainUdpServer)];
     const unknown = [...wanted].filter((name) => !known.some((spec) => spec.name === name));
     if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${known.map((spec) => spec.name).join(', ')})`);
     // Each table keeps its baseline, the plain server of its ratios; a table with none of the
@@ -342,6 +352,8 @@ async function main(): Promise<void> {
       const kept = list.filter((spec) => wanted.has(spec.name));
       list.splice(0, list.length, ...(kept.length === 0 ? [] : list.filter((spec) => spec === baseline || wanted.has(spec.name))));
     }
+    runUdp &&= udpServers.some((spec) => spec !== plainUdpServer && wanted.has(spec.name));
+    udpServers.splice(0, udpServers.length, ...udpServers.filter((spec) => spec === plainUdpServer || wanted.has(spec.name)));
   }
 
   // After the checks of the options: a usage error is its line and the usage, nothing else.
@@ -352,7 +364,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
-  if (loadgenOnly) {
+  if (loadgenOnly || values['udp-only']) {
     servers.splice(0, servers.length);
     tlsServers.splice(0, tlsServers.length);
     unixServers.splice(0, unixServers.length);
@@ -360,10 +372,11 @@ async function main(): Promise<void> {
   const samples = await compareServers(servers);
   const tlsSamples = await compareServers(tlsServers, TLS_WORKLOADS);
   const unixSamples = await compareServers(unixServers, UNIX_WORKLOADS);
+  const udpTable = runUdp ? await compareUdp(udpServers, { rounds: ROUNDS, run: RUN, serverCpu: SERVER_CPU, log, failed: recordFailure }) : undefined;
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
   const { refecho, loadgen: loadgenBin } = TOOLS.path;
-  if (!values['no-loadgen'] && refecho !== undefined && loadgenBin !== undefined) {
+  if (!values['no-loadgen'] && !values['udp-only'] && refecho !== undefined && loadgenBin !== undefined) {
     try {
       const run = { rounds: ROUNDS, duration: values.duration, warmup: values.warmup, log, failed: recordFailure };
       const unpinned = await generatorRows({ refecho, loadgen: loadgenBin }, { ...run, pin: undefined });
@@ -406,6 +419,19 @@ async function main(): Promise<void> {
           serverTable(unixServers, unixSamples, UNIX_WORKLOADS, plainUnix.name),
           '',
           'Both on a socket file in a temporary directory, driven by `tcpecho bench --unix` (one thread), alternating as above.',
+          '',
+        ]
+      : []),
+    ...(udpTable
+      ? [
+          '',
+          '## UDP servers; ratio = server / plain node dgram',
+          '',
+          udpTable,
+          '',
+          'Driven by `tcpecho bench --udp` (every byte of every echo checked; loss = datagrams with no echo within 1 s, over datagrams sent). ' +
+            '`tcpecho udp` runs with its reflection checks on and `--udp-rate 1000000`: every flow comes from 127.0.0.1, one source address, and the default 10,000/s per source would cap the row. ' +
+            'socat forks a process per datagram.',
           '',
         ]
       : []),

@@ -4,6 +4,18 @@ export { SERVER_MODES } from './server/types.js';
 export type { EchoServer, EchoServerOptions, EchoServerAddress, EchoServerEvents, ServerMode, ConnectionReject, CloseOptions, Balance } from './server/types.js';
 export type { ConnectionOpen, ConnectionClose } from './server/connection-events.js';
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
+export { startUdpEchoServer } from './server/udp/udp-echo-server.js';
+export { REFLECTING_PORTS } from './server/udp/reflection.js';
+export type {
+  UdpEchoServer,
+  UdpEchoServerOptions,
+  UdpEchoServerEvents,
+  UdpEchoStats,
+  UdpSourceInfo,
+  UdpSourceEvicted,
+  UdpDrop,
+  DropReason,
+} from './server/udp/types.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
 export type { TlsClientOptions } from './client/tls.js';
@@ -31,4 +43,5 @@ export {
   WorkerStartError,
   TlsVerifyError,
   TlsHandshakeError,
+  DatagramsLostError,
 } from './errors.js';

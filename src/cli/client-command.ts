@@ -36,6 +36,9 @@ With --tls: the same over TLS, the server's certificate verified against the sys
 --fingerprint and --insecure imply --tls. A refused certificate is one line saying why, exit 1.
   tcpecho client --tls --ca ca.pem localhost 7007
 
+With --udp: a datagram per line at a terminal; from a pipe, stdin in --datagram-size
+datagrams, each resent up to --retries times, exit 1 naming how many were lost.
+
 ${optionsHelp('client')}
 Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 invalid option.
 `;
@@ -52,6 +55,11 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
   const timeoutMs = options.timeoutMs as number;
+  if (options.udp === true) {
+    const { udpClientCommand } = await import('./udp-client.js');
+    const datagram = { datagramSize: options.datagramSize as number, retries: options.retries as number, verbose: flags.verbose === true, hexdump: options.hexdump === true };
+    return udpClientCommand({ host, port, family, timeoutMs, ...datagram }, io);
+  }
   const verbose = flags.verbose === true ? io.log : () => {};
   const tls = tlsFromCommandLine(flags, cliValues);
 

@@ -18,7 +18,8 @@ export function serverHelp(): string {
        tcpecho server --unix PATH [options]
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
-${DEFAULT_PORT} on every interface, event mode).
+${DEFAULT_PORT} on every interface, event mode). With --udp, echoes UDP datagrams instead, and
+refuses those from the ports of reflecting services (see the README's UDP section).
 
 ${optionsHelp('server')}
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, 2 invalid option.
@@ -46,6 +47,10 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (tls !== undefined) serverOptions.tls = tls.settings;
   }
 
+  if (options.udp === true) {
+    const { udpServerCommand } = await import('./udp-server.js');
+    return udpServerCommand(serverOptions, flags.quiet === true, io);
+  }
   const faults = faultsFromFlags(cliValues);
   if (faults !== undefined) serverOptions.faults = faults;
 

@@ -28,6 +28,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const { threads } = checkOptions(options);
   if (options.udp === true) {
     const o = checkOptions(options);
+    if (o.tls !== undefined) throw new UsageError('Expected no `tls` with `udp`: TLS runs over a stream (DTLS is not supported)');
     const { runUdpBench } = await import('./udp-run.js');
     const { host, port, family, connections, size, durationMs, warmupMs, timeoutMs, rate, messageLimit } = o;
     return runUdpBench({ host, port, family, connections, size, durationMs, warmupMs, timeoutMs, rate, messageLimit, signal: options.signal, onProgress: options.onProgress });

@@ -15,7 +15,11 @@ import { forkChildFigures } from './fork-children.js';
 import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
 import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
-import { ROOT, ncatServer, plainServer, plainUnixServer, refechoServer, socatServer, tcpechoServer, tcpechoUnixServer, type ServerSpec } from './servers.js';
+import { makeTemporaryCertificate } from '../src/server/tls/certificate.js';
+import {
+  OUT, ROOT, ncatServer, ncatTlsServer, plainServer, plainTlsServer, plainUnixServer, refechoServer, socatServer, socatTlsServer, tcpechoServer,
+  tcpechoUnixServer, type CertificateFiles, type ServerSpec,
+} from './servers.js';
 import { compareUdp, plainUdpServer, socatUdpServer, tcpechoUdpServer } from './udp-compare.js';
 
 const USAGE =
@@ -24,7 +28,8 @@ const USAGE =
 const HELP = `${USAGE}
 
 Every tcpecho server mode and a plain Node echo server (the baseline of every ratio), each driven
-on the same workloads, servers alternated over the rounds; medians. Prints the results and writes
+on the same workloads, servers alternated over the rounds; medians. Then the same over TLS:
+tcpecho event mode with TLS, socat and ncat against a plain Node TLS echo (the TLS rows' baseline). Prints the results and writes
 them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out FILE.
 
   --rounds N        rounds over every server (default 3)
@@ -39,8 +44,10 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
                     without them the refecho row, the C driver and the generator comparison are left out
   --no-loadgen      leave out the comparison of tcpecho bench with the C load generator
   --loadgen-only    that comparison only
-  --only 'A,B'      these servers only (and the plain one); 'tcpecho event unix' is the Unix socket
-                    rows (event mode and the plain server, each on a Unix socket), run by default
+  --only 'A,B'      these servers only, each table with its baseline (plain node, plain node tls, plain
+                    node unix); a table none of them is in is left out. 'tcpecho event unix' is the
+                    Unix socket rows (event mode and the plain server, each on a Unix socket); the
+                    Unix and TLS tables run by default
   --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork); with
                     --only, they run when a UDP server (tcpecho udp, socat udp fork) is named
   --udp-only        the UDP rows only
@@ -142,6 +149,7 @@ const NODE_METRICS: Record<string, (r: BenchResult) => number> = {
   'p50 µs': (r) => r.latencyUs.p50,
   'p90 µs': (r) => r.latencyUs.p90,
   'p99 µs': (r) => r.latencyUs.p99,
+  'resumed %': (r) => (r.tlsResumed + r.tlsFull > 0 ? (100 * r.tlsResumed) / (r.tlsResumed + r.tlsFull) : 0),
 };
 const C_METRICS: Record<string, (s: LoadgenSummary) => number> = {
   'msg/s': (s) => s.msgs_per_s,
@@ -166,6 +174,20 @@ const ALL_WORKLOADS: Workload[] = [
   // The C generator has no rate: this row is tcpecho bench's under either driver.
   { name: 'connect 5/s 64 B', node: ['-m', 'connect', '--rate', '5', '-c', '8', '-s', '64'], metrics: ['p50 µs', 'p90 µs'] },
 ];
+
+/**
+ * The TLS rows, against TLS servers only. The generator does not verify (`--insecure`): checking
+ * the certificate is the client's cost, and every server serves the same one.
+ */
+const TLS = ['--tls', '--insecure'];
+const TLS_WORKLOADS: Workload[] = [
+  { name: 'TLS pingpong c=50 1 KiB', node: [...TLS, '-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'TLS stream c=4 64 KiB', node: [...TLS, '-m', 'stream', '-c', '4', '-s', '64k'], metrics: ['MiB/s'] },
+  // Each connection a full handshake: conn/s is handshakes a second; the latency runs from the connect call to the echo.
+  { name: 'TLS connect c=8 64 B', node: [...TLS, '-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs'] },
+  { name: 'TLS connect c=8 64 B, resumed', node: [...TLS, '--tls-resume', '-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s', 'p50 µs', 'resumed %'] },
+];
+
 /**
  * Over a Unix socket: tcpecho's event mode against the plain server on one, driven by `tcpecho
  * bench --unix` (the C generator speaks TCP only, so under either driver).
@@ -254,7 +276,7 @@ async function compareServers(servers: ServerSpec[], workloads: Workload[] = WOR
           // Every run's figures in the log: an outlier behind a median can be seen there.
           log(`    ${Object.entries(figures).map(([metric, figure]) => `${fmt(figure)} ${metric}`).join(', ')}`);
         }
-        if (spec.idle && IDLE > 0) {
+        if (workloads === WORKLOADS && spec.idle && IDLE > 0) {
           log(`round ${round + 1}/${ROUNDS}  ${spec.name.padEnd(14)} ${IDLE_ROW}`);
           record(samples, `${spec.name}|${IDLE_ROW}|RSS KiB/conn`, await idleRssPerConnection(server.port, server.pid, IDLE));
         }
@@ -295,10 +317,6 @@ function setupLine(): string {
 }
 
 async function main(): Promise<void> {
-  for (const tool of ['refecho', 'loadgen'] as const) {
-    const missing = TOOLS.missing[tool];
-    if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
-  }
   const udpServers: ServerSpec[] = [tcpechoUdpServer, plainUdpServer];
   const socatUdp = socatUdpServer();
   if (socatUdp) udpServers.push(socatUdp);
@@ -319,27 +337,40 @@ async function main(): Promise<void> {
   process.on('exit', () => rmSync(unixDir, { recursive: true, force: true }));
   const plainUnix = plainUnixServer(join(unixDir, 'plain.sock'));
   const unixServers: ServerSpec[] = [tcpechoUnixServer(join(unixDir, 'tcpecho.sock')), plainUnix];
+  const certificate = await certificateFiles();
+  const plainTls = plainTlsServer(certificate);
+  const tlsServers: ServerSpec[] = [tcpechoServer('event', ['--tls-cert', certificate.cert, '--tls-key', certificate.key], 'tls'), plainTls];
+  for (const extra of [socatTlsServer(certificate), ncatTlsServer(certificate)]) if (extra) tlsServers.push(extra);
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const known = [...servers, unixServers[0] as ServerSpec, ...udpServers.filter((spec) => spec !== plainUdpServer)];
+    const known = [...servers, ...tlsServers, ...unixServers, ...udpServers.filter((spec) => spec !== plainUdpServer)];
     const unknown = [...wanted].filter((name) => !known.some((spec) => spec.name === name));
     if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${known.map((spec) => spec.name).join(', ')})`);
-    // The plain server is the baseline of every ratio; with only Unix servers named, no TCP rows.
-    const tcpWanted = servers.some((spec) => wanted.has(spec.name));
-    servers.splice(0, servers.length, ...servers.filter((spec) => tcpWanted && (spec === plainServer || wanted.has(spec.name))));
-    if (!wanted.has(unixServers[0]?.name as string)) unixServers.splice(0, unixServers.length);
+    // Each table keeps its baseline, the plain server of its ratios; a table with none of the
+    // servers asked for is left out (with only Unix servers named, no TCP rows).
+    for (const [list, baseline] of [[servers, plainServer], [tlsServers, plainTls], [unixServers, plainUnix]] as const) {
+      const kept = list.filter((spec) => wanted.has(spec.name));
+      list.splice(0, list.length, ...(kept.length === 0 ? [] : list.filter((spec) => spec === baseline || wanted.has(spec.name))));
+    }
     runUdp &&= udpServers.some((spec) => spec !== plainUdpServer && wanted.has(spec.name));
     udpServers.splice(0, udpServers.length, ...udpServers.filter((spec) => spec === plainUdpServer || wanted.has(spec.name)));
   }
 
+  // After the checks of the options: a usage error is its line and the usage, nothing else.
+  for (const tool of ['refecho', 'loadgen'] as const) {
+    const missing = TOOLS.missing[tool];
+    if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
+  }
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
   if (loadgenOnly || values['udp-only']) {
     servers.splice(0, servers.length);
+    tlsServers.splice(0, tlsServers.length);
     unixServers.splice(0, unixServers.length);
   }
   const samples = await compareServers(servers);
+  const tlsSamples = await compareServers(tlsServers, TLS_WORKLOADS);
   const unixSamples = await compareServers(unixServers, UNIX_WORKLOADS);
   const udpTable = runUdp ? await compareUdp(udpServers, { rounds: ROUNDS, run: RUN, serverCpu: SERVER_CPU, log, failed: recordFailure }) : undefined;
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
@@ -404,6 +435,20 @@ async function main(): Promise<void> {
           '',
         ]
       : []),
+    ...(tlsServers.length === 0
+      ? []
+      : [
+          '',
+          '## TLS servers; ratio = server / plain node tls',
+          '',
+          serverTable(tlsServers, tlsSamples, TLS_WORKLOADS, plainTls.name),
+          '',
+          'Every TLS server serves the same ECDSA P-256 certificate, made at the start of the run; `tcpecho bench --tls --insecure` drives them ' +
+            '(the client does not verify: that is its cost, not the server\'s). In the connect rows every connection is a handshake, so conn/s is ' +
+            'handshakes a second, full ones or, with `--tls-resume`, resumed ones (resumed % is the share the server did resume); ' +
+            'the latency runs from the connect call to the echo, handshake included. socat and ncat fork a process per connection.',
+          '',
+        ]),
     ...(children ? ['## Fork mode children', '', children] : []),
     ...(generators ? ['', '## The load generator against the C one (`loadgen`), both driving `refecho`', '', generators] : []),
     ...(failures.length > 0 ? ['', '## Runs that failed (errors reported, or the generator died), left out of the medians', '', ...failures.map((line) => `- ${line}`)] : []),
@@ -417,6 +462,16 @@ async function main(): Promise<void> {
     log(`bench:compare: written to ${writeNewResultsFile(dir, 'compare', text)}`);
   }
   process.stdout.write(text);
+}
+
+/** The TLS rows' certificate (for 127.0.0.1 and localhost), made now and written to the scratch directory. */
+async function certificateFiles(): Promise<CertificateFiles> {
+  const pair = await makeTemporaryCertificate();
+  mkdirSync(OUT, { recursive: true });
+  const files = { cert: join(OUT, 'tls-cert.pem'), key: join(OUT, 'tls-key.pem') };
+  writeFileSync(files.cert, pair.cert);
+  writeFileSync(files.key, pair.key, { mode: 0o600 });
+  return files;
 }
 
 await main();

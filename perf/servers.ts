@@ -9,6 +9,7 @@ import { listeningOn } from './proc.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PLAIN = fileURLToPath(new URL('./plain-server.js', import.meta.url));
+const PLAIN_TLS = fileURLToPath(new URL('./plain-tls-server.js', import.meta.url));
 /** Scratch output (the servers' logs): not kept. */
 export const OUT = fileURLToPath(new URL('../../perf/out/', import.meta.url));
 
@@ -63,7 +64,7 @@ export function tcpechoUnixServer(path: string, extra: string[] = []): ServerSpe
       const child = spawn(...onCpu(cpu, process.execPath, [CLI, 'server', '--unix', path, ...extra]), { stdio: ['ignore', 'ignore', fd] });
       closeSync(fd);
       await waitFor(() => (readFileSync(log, 'utf8').includes(`listening on unix:${path}`) ? true : undefined), 'tcpecho to listen on its Unix socket');
-      return running(child, Number.NaN, path);
+      return running(child, Number.NaN, { unix: path });
     },
   };
 }
@@ -78,7 +79,7 @@ export function plainUnixServer(path: string): ServerSpec {
       let out = '';
       child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
       await waitFor(() => (out.includes('\n') ? true : undefined), 'the plain server to listen on its Unix socket');
-      return running(child, Number.NaN, path);
+      return running(child, Number.NaN, { unix: path });
     },
   };
 }
@@ -86,14 +87,28 @@ export function plainUnixServer(path: string): ServerSpec {
 export const plainServer: ServerSpec = {
   name: 'plain node',
   idle: true,
-  async start(cpu) {
-    const child = spawn(...onCpu(cpu, process.execPath, [PLAIN]), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const port = await waitFor(() => (/^\d+\n/.test(out) ? Number(out) : undefined), 'the plain server to listen');
-    return running(child, port);
-  },
+  start: (cpu) => nodeScript(cpu, PLAIN, [], 'the plain server'),
 };
+
+/** A certificate and key, as files, that the TLS servers serve. */
+export interface CertificateFiles {
+  cert: string;
+  key: string;
+}
+
+/** The baseline of the TLS rows: a plain Node TLS echo (`tls.createServer`, `s.pipe(s)`). */
+export function plainTlsServer(files: CertificateFiles): ServerSpec {
+  return { name: 'plain node tls', idle: false, start: (cpu) => nodeScript(cpu, PLAIN_TLS, [files.cert, files.key], 'the plain TLS server') };
+}
+
+/** A Node script that prints its port on stdout once listening. */
+async function nodeScript(cpu: number | undefined, script: string, args: string[], what: string): Promise<RunningServer> {
+  const child = spawn(...onCpu(cpu, process.execPath, [script, ...args]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const port = await waitFor(() => (/^\d+\n/.test(out) ? Number(out) : undefined), `${what} to listen`);
+  return running(child, port);
+}
 
 /** The C epoll server, `bin` being its binary (see c-tools.ts). */
 export function refechoServer(bin: string): ServerSpec {
@@ -105,6 +120,20 @@ export function socatServer(): ServerSpec | undefined {
   const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
   if (bin === undefined) return undefined;
   return external('socat fork', false, (port) => [bin, [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, 'EXEC:cat']]);
+}
+
+/** socat's OpenSSL listener forking `cat` for every client (no client certificate asked), when installed. */
+export function socatTlsServer(files: CertificateFiles): ServerSpec | undefined {
+  const bin = ['/usr/bin/socat', '/usr/local/bin/socat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('socat tls', false, (port) => [bin, [`OPENSSL-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,cert=${files.cert},key=${files.key},verify=0`, 'EXEC:cat']]);
+}
+
+/** `ncat --ssl` running `cat` for every client, when installed. */
+export function ncatTlsServer(files: CertificateFiles): ServerSpec | undefined {
+  const bin = ['/usr/bin/ncat', '/usr/local/bin/ncat'].find((path) => existsSync(path));
+  if (bin === undefined) return undefined;
+  return external('ncat tls', false, (port) => [bin, ['--ssl', '--ssl-cert', files.cert, '--ssl-key', files.key, '-l', '-k', '--exec', '/bin/cat', '127.0.0.1', String(port)]]);
 }
 
 /** ncat running `cat` for every client (`--exec` forks one per connection), when installed. */
@@ -133,12 +162,14 @@ function external(name: string, idle: boolean, command: (port: number) => [strin
     async start(cpu) {
       const port = await freePort();
       const [bin, args] = command(port);
-      const child = spawn(...onCpu(cpu, bin, args), { stdio: ['ignore', 'ignore', 'ignore'] });
+      // In a process group of its own: its per-connection children (socat's and ncat's forks) are
+      // stopped with it. A stuck ncat --ssl stream connection otherwise outlived the run.
+      const child = spawn(...onCpu(cpu, bin, args), { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
       await waitFor(() => {
         if (child.exitCode !== null) throw new Error(`${name} exited at start (code ${child.exitCode})`);
         return listeningOn(port) ? port : undefined;
       }, `${name} to listen on ${port}`);
-      return running(child, port);
+      return running(child, port, { group: true });
     },
   };
 }
@@ -151,18 +182,55 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function running(child: ChildProcess, port: number, unix?: string): RunningServer {
+/** Process groups of servers started detached and not yet stopped: ended if this script is. */
+const liveGroups = new Set<number>();
+function killGroup(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, name);
+  } catch {
+    // The group is gone already.
+  }
+}
+let passingSignals = false;
+/** A detached group does not get the terminal's Ctrl-C: once there is one, pass it on, then end as the signal would. */
+function passSignals(): void {
+  if (passingSignals) return;
+  passingSignals = true;
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => {
+      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+      process.exit(128 + (name === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+/**
+ * `unix`: the socket path it listens on. `group`: the child leads a process group of its own
+ * (`detached`), and the whole group is signalled.
+ */
+function running(child: ChildProcess, port: number, { unix, group = false }: { unix?: string; group?: boolean } = {}): RunningServer {
+  if (group) {
+    liveGroups.add(child.pid as number);
+    passSignals();
+  }
+  const signal = (name: NodeJS.Signals): void => {
+    if (!group) return void child.kill(name);
+    killGroup(child.pid as number, name);
+    if (name === 'SIGKILL') liveGroups.delete(child.pid as number);
+  };
   return {
     port,
     ...(unix === undefined ? {} : { unix }),
     pid: child.pid as number,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null) return signal('SIGKILL');
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      // What the group's leader leaves behind (a stuck per-connection child) goes with it.
+      if (group) signal('SIGKILL');
     },
   };
 }

@@ -78,6 +78,20 @@ export class ConnectError extends TcpechoError {
   }
 }
 
+/** The server's certificate was refused: an unknown authority, a hostname mismatch, expired, a fingerprint that is not the pinned one. */
+export class TlsVerifyError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_TLS_VERIFY', message, options);
+  }
+}
+
+/** The TLS handshake failed for another reason: an alert from the server, a peer that does not speak TLS. */
+export class TlsHandshakeError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_TLS_HANDSHAKE', message, options);
+  }
+}
+
 /** An established connection failed: reset by the peer, broken pipe, ... */
 export class ConnectionError extends TcpechoError {
   constructor(message: string, options?: ErrorOptions) {

@@ -21,6 +21,7 @@ export type {
 } from './server/udp/types.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
+export type { TlsClientOptions } from './client/tls.js';
 export type { EchoOptions, RoundTripOptions } from './client/round-trip.js';
 export { echoRoundTrip, collectEcho } from './client/round-trip.js';
 export { pipeThrough } from './client/pipe.js';
@@ -43,5 +44,7 @@ export {
   EchoTooLongError,
   AbortError,
   WorkerStartError,
+  TlsVerifyError,
+  TlsHandshakeError,
   DatagramsLostError,
 } from './errors.js';

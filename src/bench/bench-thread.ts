@@ -22,7 +22,7 @@ send({
   type: 'done',
   result,
   histogram: encodeIntoCompressedBase64(stats.latencyUs()),
-  counts: { messages: stats.messages, connections: stats.connections, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived, cpuUs: stats.cpuUs },
+  counts: { messages: stats.messages, connections: stats.connections, tlsResumed: stats.tlsResumed, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived, cpuUs: stats.cpuUs },
   noServer: noServer === undefined ? undefined : { code: noServer.code, message: noServer.message },
 });
 // Nothing is left to do: with the port closed the thread's event loop empties and the thread ends

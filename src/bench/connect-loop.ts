@@ -1,9 +1,11 @@
-import net from 'node:net';
-import { connectError, connectTimeoutError } from '../connect-errors.js';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { connectTimeoutError } from '../connect-errors.js';
 import { systemCode, type TcpechoError } from '../errors.js';
+import { connectFailure, openSocket, readyEvent, refusal } from './open-socket.js';
 import type { LoadWorker } from './load-worker.js';
 import type { ErrorKind } from './types.js';
-import { connectTarget, type LoadContext } from './verified-connection.js';
+import type { LoadContext } from './verified-connection.js';
 
 /**
  * `--mode connect`: one slot of the connection-rate test. It loops: connect, send one message,
@@ -12,6 +14,10 @@ import { connectTarget, type LoadContext } from './verified-connection.js';
  * waits for: in fork mode, a process start when no spare is ready). With `repeat` false it does
  * one cycle (the arrivals of `--rate`). A connect that takes longer than `ctx.timeoutMs` is a
  * `connect` error, as is any failure before the connection is made.
+ *
+ * With TLS each cycle is a full handshake, its latency included; with `tlsResume` each cycle
+ * offers the session its loop's last connection received (TLS 1.3: the server's ticket), and the
+ * cycles the server resumed are counted.
  */
 export class ConnectLoop implements LoadWorker {
   readonly #ctx: LoadContext;
@@ -23,6 +29,10 @@ export class ConnectLoop implements LoadWorker {
   #received = 0;
   #start = 0;
   #failed = false;
+  /** The session ticket of this loop's last TLS connection, offered by the next (`tlsResume`). */
+  #session: Buffer | undefined;
+  /** This cycle's TLS session was resumed. */
+  #resumed = false;
   lastProgress = performance.now();
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
@@ -83,19 +93,26 @@ export class ConnectLoop implements LoadWorker {
   }
 
   #cycle(): void {
-    const { host, where, size, pattern, timeoutMs, opening } = this.#ctx;
+    const { where, size, pattern, timeoutMs, opening } = this.#ctx;
     this.#cycleStart = performance.now();
     this.lastProgress = this.#cycleStart;
     this.#received = 0;
     this.#failed = false;
     this.#connected = false;
     this.#start = pattern.randomStart();
-    const socket = net.connect({ ...connectTarget(this.#ctx), noDelay: true, allowHalfOpen: true });
+    this.#resumed = false;
+    const socket = openSocket(this.#ctx, undefined, this.#ctx.tlsResume ? this.#session : undefined);
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => this.#connectFailed(connectTimeoutError(where, timeoutMs)), timeoutMs).unref();
-    socket.on('connect', () => {
+    let tcpConnected = false;
+    if (this.#ctx.tls !== undefined) socket.once('connect', () => (tcpConnected = true));
+    if (this.#ctx.tlsResume) socket.on('session', (session: Buffer) => (this.#session = session));
+    socket.once(readyEvent(this.#ctx), () => {
       clearTimeout(this.#connectTimer);
+      const refused = refusal(this.#ctx, socket);
+      if (refused !== undefined) return this.#connectFailed(refused);
       this.#connected = true;
+      if (this.#ctx.tls !== undefined) this.#resumed = (socket as tls.TLSSocket).isSessionReused();
       opening.connected();
       if (this.#ctx.stats.counting) this.#ctx.stats.bytesSent += size;
       socket.write(pattern.window(this.#start, 0, size));
@@ -103,11 +120,14 @@ export class ConnectLoop implements LoadWorker {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => {
       if (this.#received < size) return this.fail('short', `the server closed after ${this.#received} of ${size} bytes`);
-      if (this.#ctx.stats.counting) this.#ctx.stats.connections++;
+      if (this.#ctx.stats.counting) {
+        this.#ctx.stats.connections++;
+        if (this.#resumed) this.#ctx.stats.tlsResumed++;
+      }
       socket.destroy();
     });
     socket.on('error', (err) => {
-      if (!this.#connected) return this.#connectFailed(connectError(err, host, where));
+      if (!this.#connected) return this.#connectFailed(connectFailure(this.#ctx, socket, err, tcpConnected));
       const code = systemCode(err);
       this.fail(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? err.message);
     });

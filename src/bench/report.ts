@@ -5,7 +5,7 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 /** The human-readable report, for stdout. */
 export function formatReport(r: BenchResult): string {
   const lines = [
-    `tcpecho bench: ${r.mode} ${r.target}, ${r.connections} connection(s), ${fmt(r.size)} B messages` +
+    `tcpecho bench: ${r.mode} ${r.target}${r.tls ? ' (TLS)' : ''}, ${r.connections} connection(s), ${fmt(r.size)} B messages` +
       (r.mode === 'pingpong' ? `, pipeline ${r.pipeline}` : '') +
       `, ${fmt(r.durationS, 2)} s${r.interrupted ? ' (interrupted)' : ''}`,
     '',
@@ -13,6 +13,7 @@ export function formatReport(r: BenchResult): string {
     `  throughput    ${fmt(r.mibPerS, 2)} MiB/s echoed, ${fmt(r.sentMibPerS, 2)} MiB/s sent`,
   ];
   if (r.mode === 'connect') lines.push(`  connections   ${fmt(r.connectionsPerS, 1)} conn/s`);
+  if (r.mode === 'connect' && r.tls) lines.push(`  TLS sessions  ${fmt(r.tlsFull)} full handshakes, ${fmt(r.tlsResumed)} resumed`);
   const l = r.latencyUs;
   lines.push(
     '',

@@ -4,7 +4,7 @@ import { ERROR_KINDS, type BenchResult, type ErrorKind } from './types.js';
 /** The result of a run from its counters; `seconds` is the length of the measured window. */
 export function result(
   stats: Stats,
-  shape: Pick<BenchResult, 'mode' | 'target' | 'connections' | 'size' | 'pipeline' | 'interrupted'>,
+  shape: Pick<BenchResult, 'mode' | 'target' | 'tls' | 'connections' | 'size' | 'pipeline' | 'interrupted'>,
   seconds = stats.elapsedS(),
 ): BenchResult {
   const h = stats.latencyUs();
@@ -19,6 +19,8 @@ export function result(
     mibPerS: per(stats.bytesReceived) / 2 ** 20,
     sentMibPerS: per(stats.bytesSent) / 2 ** 20,
     connectionsPerS: per(stats.connections),
+    tlsResumed: stats.tlsResumed,
+    tlsFull: shape.tls ? stats.connections - stats.tlsResumed : 0,
     latencyUs: {
       min: empty ? 0 : h.minNonZeroValue,
       // getValueAtPercentile gives the top of the value's bucket, which can pass the largest

@@ -1,4 +1,5 @@
-import type { TcpechoError } from '../errors.js';
+import { UsageError, type TcpechoError } from '../errors.js';
+import { tlsSettings } from '../client/tls.js';
 import { resolveOptions } from '../options/resolve.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { checkFamily, checkPort, formatAddress } from '../options/values.js';
@@ -27,6 +28,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const { threads } = checkOptions(options);
   if (options.udp === true) {
     const o = checkOptions(options);
+    if (o.tls !== undefined) throw new UsageError('Expected no `tls` with `udp`: TLS runs over a stream (DTLS is not supported)');
     const { runUdpBench } = await import('./udp-run.js');
     const { host, port, family, connections, size, durationMs, warmupMs, timeoutMs, rate, messageLimit } = o;
     return runUdpBench({ host, port, family, connections, size, durationMs, warmupMs, timeoutMs, rate, messageLimit, signal: options.signal, onProgress: options.onProgress });
@@ -44,8 +46,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
 
 /** Every option checked against the option table (the CLI's checks), with its default. */
 function checkOptions(options: BenchOptions) {
-  const o = resolveOptions('bench', options) as Required<Omit<BenchOptions, 'messages' | 'rate' | 'signal' | 'onProgress' | 'host' | 'port' | 'unix'>> &
-    Pick<BenchOptions, 'messages' | 'rate' | 'unix'>;
+  const o = resolveOptions('bench', options) as Required<Omit<BenchOptions, 'messages' | 'rate' | 'signal' | 'onProgress' | 'host' | 'port' | 'unix' | 'tls' | 'tlsResume'>> &
+    Pick<BenchOptions, 'messages' | 'rate' | 'unix' | 'tlsResume'>;
+  const tls = options.tls === undefined || options.tls === false ? undefined : tlsSettings(options.tls);
+  if (o.tlsResume === true && tls === undefined) throw new UsageError('Expected `tls` with `tlsResume`: there is no TLS session to resume');
   return {
     ...o,
     // HOST and PORT are positionals on the command line: checked here, not in the table.
@@ -53,6 +57,8 @@ function checkOptions(options: BenchOptions) {
     port: checkPort(options.port ?? DEFAULT_PORT),
     family: checkFamily(options.family, options.host ?? DEFAULT_HOST),
     messageLimit: o.messages,
+    tls,
+    tlsResume: o.tlsResume === true,
   };
 }
 
@@ -66,7 +72,7 @@ export interface Shard {
 
 /** One thread's run. When no connection can be made it ends at once, with `noServer` set. */
 export async function runShard(options: BenchOptions): Promise<Shard> {
-  const { host, port, family, unix, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit } = checkOptions(options);
+  const { host, port, family, unix, mode, connections, size, pipeline, durationMs, warmupMs, timeoutMs, rate, messageLimit, tls, tlsResume } = checkOptions(options);
   const where = unix === undefined ? formatAddress(host, port) : unixUrl(unix);
   const stats = new Stats();
   // Ends the run early: the caller's signal, or no server.
@@ -87,6 +93,8 @@ export async function runShard(options: BenchOptions): Promise<Shard> {
     path: unix === undefined ? undefined : nodeUnixPath(unix),
     where,
     timeoutMs,
+    tls,
+    tlsResume,
     opening,
     pattern: new Pattern(size),
     stats,
@@ -159,7 +167,7 @@ export async function runShard(options: BenchOptions): Promise<Shard> {
     clearInterval(progress);
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const shape = { mode, target: where, connections, size, pipeline, interrupted };
+  const shape = { mode, target: where, tls: tls !== undefined, connections, size, pipeline, interrupted };
   return { result: result(stats, shape), stats, noServer };
 }
 

@@ -25,6 +25,8 @@ export class Stats {
   counting = false;
   messages = 0;
   connections = 0;
+  /** Connect mode with TLS: connections of `connections` whose session was resumed. */
+  tlsResumed = 0;
   bytesSent = 0;
   bytesReceived = 0;
   windowStart = 0;
@@ -39,6 +41,7 @@ export class Stats {
     this.#fineCount = 0;
     this.messages = 0;
     this.connections = 0;
+    this.tlsResumed = 0;
     this.bytesSent = 0;
     this.bytesReceived = 0;
     this.windowStart = performance.now();

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
-import { ConnectError, ConnectTimeoutError, type TcpechoError } from '../errors.js';
+import { ConnectError, ConnectTimeoutError, TlsHandshakeError, TlsVerifyError, type TcpechoError } from '../errors.js';
 import { result } from './result.js';
 import { Stats } from './stats.js';
 import { ERROR_KINDS, type BenchOptions, type BenchProgress, type BenchResult } from './types.js';
@@ -18,7 +18,7 @@ export type ThreadMessage = ({ type: 'progress' } & BenchProgress) | ({ type: 'd
 export interface ShardReport {
   result: BenchResult;
   histogram: string;
-  counts: { messages: number; connections: number; bytesSent: number; bytesReceived: number; cpuUs: NodeJS.CpuUsage };
+  counts: { messages: number; connections: number; tlsResumed: number; bytesSent: number; bytesReceived: number; cpuUs: NodeJS.CpuUsage };
   /** The thread's opening connections all failed to connect: its error (an Error does not cross threads whole). */
   noServer: { code: string; message: string } | undefined;
 }
@@ -83,6 +83,8 @@ export async function runThreaded(options: BenchOptions & { connections: number 
 
 /** A thread's connect failure, as the error class its code names. */
 function connectFailure({ code, message }: { code: string; message: string }): TcpechoError {
+  if (code === 'TCPECHO_ERR_TLS_VERIFY') return new TlsVerifyError(message);
+  if (code === 'TCPECHO_ERR_TLS_HANDSHAKE') return new TlsHandshakeError(message);
   return code === 'TCPECHO_ERR_CONNECT_TIMEOUT' ? new ConnectTimeoutError(message) : new ConnectError(message);
 }
 
@@ -120,6 +122,7 @@ function merge(reports: ShardReport[]): BenchResult {
     stats.addLatencies(decodeFromCompressedBase64(histogram));
     stats.messages += counts.messages;
     stats.connections += counts.connections;
+    stats.tlsResumed += counts.tlsResumed;
     stats.bytesSent += counts.bytesSent;
     stats.bytesReceived += counts.bytesReceived;
     for (const kind of ERROR_KINDS) stats.errors.set(kind, (stats.errors.get(kind) ?? 0) + shard.errors[kind]);
@@ -131,5 +134,5 @@ function merge(reports: ShardReport[]): BenchResult {
     connections += shard.connections;
   }
   const first = (reports[0] as ShardReport).result;
-  return result(stats, { mode: first.mode, target: first.target, connections, size: first.size, pipeline: first.pipeline, interrupted }, seconds);
+  return result(stats, { mode: first.mode, target: first.target, tls: first.tls, connections, size: first.size, pipeline: first.pipeline, interrupted }, seconds);
 }

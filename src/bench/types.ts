@@ -6,6 +6,7 @@ export const ERROR_KINDS = ['connect', 'mismatch', 'short', 'reset', 'timeout', 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 import { BENCH_MODES } from '../options/table.js';
+import type { TlsClientOptions } from '../client/tls.js';
 
 // Declared in the option table with every other option's values.
 export { BENCH_MODES };
@@ -57,6 +58,19 @@ export interface BenchOptions {
    */
   threads?: number;
   /**
+   * TLS over every connection, as `connectEcho`'s `tls`: `true` verifies against the system's CAs;
+   * `{ ca }`, `{ fingerprint }` or `{ insecure: true }` say otherwise. Connect mode then measures
+   * full handshakes (each connection's latency includes its handshake). A refused certificate
+   * ends the run as no server does: `TCPECHO_ERR_TLS_VERIFY`. @default false
+   */
+  tls?: boolean | TlsClientOptions;
+  /**
+   * Connect mode with `tls`: each connect loop offers the session (ticket) of its last connection,
+   * so the handshakes measured are resumed ones; `tlsResumed` in the result counts those the
+   * server did resume. @default false
+   */
+  tlsResume?: boolean;
+  /**
    * UDP (RFC 862) instead of TCP: each connection is a flow of datagrams from its own port, in
    * ping-pong; loss is counted, not an error (see `BenchResult.udp`). `timeoutMs` defaults to 1000.
    * @default false
@@ -88,6 +102,8 @@ export interface BenchResult {
   mode: BenchMode;
   /** `HOST:PORT`, or `unix:PATH`. */
   target: string;
+  /** Whether the connections spoke TLS. */
+  tls: boolean;
   connections: number;
   size: number;
   pipeline: number;
@@ -99,8 +115,12 @@ export interface BenchResult {
   mibPerS: number;
   /** Payload sent, MiB/s. */
   sentMibPerS: number;
-  /** Connect mode: connections completed per second. */
+  /** Connect mode: connections completed per second (with TLS: handshakes, full or resumed). */
   connectionsPerS: number;
+  /** Connect mode with TLS: connections counted whose session the server resumed (`tlsResume`). */
+  tlsResumed: number;
+  /** Connect mode with TLS: connections counted that made a full handshake. */
+  tlsFull: number;
   /** Per message (connect mode: connect call to server FIN), microseconds. */
   latencyUs: LatencySummary;
   /**

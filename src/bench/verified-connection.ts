@@ -1,6 +1,7 @@
-import net from 'node:net';
-import { connectError, connectTimeoutError } from '../connect-errors.js';
+import type net from 'node:net';
+import { connectTimeoutError } from '../connect-errors.js';
 import { systemCode } from '../errors.js';
+import { connectFailure, openSocket, readyEvent, refusal, type TlsSettings } from './open-socket.js';
 import type { Opening } from './opening.js';
 import type { LoadWorker } from './load-worker.js';
 import type { Pattern } from './pattern.js';
@@ -18,8 +19,15 @@ export interface LoadContext {
   path: string | undefined;
   /** formatAddress(host, port), or `unix:PATH`. */
   where: string;
-  /** A connect that takes longer is a `connect` error; an echo that stalls longer, a `timeout`. */
+  /**
+   * A connect (with TLS, the handshake included) that takes longer is a `connect` error; an echo
+   * that stalls longer, a `timeout`.
+   */
   timeoutMs: number;
+  /** TLS over every connection, checked; undefined for plain TCP. */
+  tls: TlsSettings | undefined;
+  /** Connect mode with TLS: each loop resumes the session of its last connection. */
+  tlsResume: boolean;
   /** Where every connect attempt reports whether it got through. */
   opening: Opening;
   pattern: Pattern;
@@ -79,24 +87,27 @@ export abstract class VerifiedConnection implements LoadWorker {
     this.ctx = ctx;
     this.start = ctx.pattern.randomStart();
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.socket = net.connect({
-      ...connectTarget(ctx),
-      noDelay: true,
-      allowHalfOpen: true,
-      // Reads land in one reused buffer and come straight to us: no Buffer allocated per read and
-      // no trip through the Readable stream machinery (a third of the generator's own CPU).
-      onread: { buffer: ctx.readBuffer, callback: (n: number, buffer: Uint8Array) => this.#onData(buffer as Buffer, n) },
-
-    });
+    // Reads land in one reused buffer and come straight to us: no Buffer allocated per read and
+    // no trip through the Readable stream machinery (a third of the generator's own CPU). A
+    // TLSSocket takes `onread` too, for its decrypted bytes.
+    this.socket = openSocket(ctx, { buffer: ctx.readBuffer, callback: (n: number, buffer: Uint8Array) => this.#onData(buffer as Buffer, n) });
     this.#connectTimer = setTimeout(() => this.#connectTimedOut(), ctx.timeoutMs).unref();
-    this.socket.once('connect', () => {
+    let tcpConnected = false;
+    if (ctx.tls !== undefined) this.socket.once('connect', () => (tcpConnected = true));
+    this.socket.once(readyEvent(ctx), () => {
       clearTimeout(this.#connectTimer);
+      const refused = refusal(ctx, this.socket);
+      if (refused !== undefined) {
+        this.fail('connect', refused.message);
+        ctx.opening.failed(refused);
+        return;
+      }
       this.#connected = true;
       ctx.opening.connected();
     });
     this.socket.on('error', (err) => {
       if (this.#connected) return this.fail(this.#kindOf(err), `${systemCode(err) ?? err.message}`);
-      const error = connectError(err, ctx.host, ctx.where);
+      const error = connectFailure(ctx, this.socket, err, tcpConnected);
       this.fail('connect', error.message);
       ctx.opening.failed(error);
     });
@@ -114,7 +125,9 @@ export abstract class VerifiedConnection implements LoadWorker {
   connected(): Promise<boolean> {
     return new Promise((resolve) => {
       if (this.#failed) return resolve(false);
-      this.socket.once('connect', () => {
+      this.socket.once(readyEvent(this.ctx), () => {
+        // A pinned fingerprint that does not match has failed it just now.
+        if (this.#failed) return resolve(false);
         this.socket.on('end', () => this.#onEnd());
         resolve(true);
       });

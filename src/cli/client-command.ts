@@ -1,8 +1,10 @@
 import type net from 'node:net';
+import type tls from 'node:tls';
 import { connectEchoObserved } from '../client/connect.js';
 import { interactive } from '../client/interactive.js';
 import { dumpedInput, dumpedOutput } from '../client/hexdump-streams.js';
 import { pipeThrough } from '../client/pipe.js';
+import { describeTls } from '../client/tls.js';
 import { HexdumpTap } from '../hexdump.js';
 import { formatAddress } from '../options/values.js';
 import { parseCommandLine } from '../options/command-line.js';
@@ -11,6 +13,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { checkNoTcpTarget, defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
 import { unixUrl } from '../unix-path.js';
+import { tlsFromCommandLine } from './tls-options.js';
 
 export function clientHelp(): string {
   return `Usage: tcpecho client [HOST] [PORT] [options]
@@ -28,6 +31,11 @@ checks every echoed byte against what was sent; half-closes at the end of input 
 once every byte is back. The first byte that differs ends it with exit 1, naming its offset.
   cat big.bin | tcpecho client 127.0.0.1 7007 > out.bin
 
+With --tls: the same over TLS, the server's certificate verified against the system's CAs, or
+--ca FILE, or pinned by --fingerprint (then no CA is asked); --insecure skips the check. --ca,
+--fingerprint and --insecure imply --tls. A refused certificate is one line saying why, exit 1.
+  tcpecho client --tls --ca ca.pem localhost 7007
+
 With --udp: a datagram per line at a terminal; from a pipe, stdin in --datagram-size
 datagrams, each resent up to --retries times, exit 1 naming how many were lost.
 
@@ -38,7 +46,7 @@ Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 inval
 
 /** `tcpecho client`: resolves with the exit code. */
 export async function clientCommand(args: string[], io: Io): Promise<number> {
-  const { options, flags, positionals } = parseCommandLine('client', args, 2);
+  const { options, flags, cliValues, positionals } = parseCommandLine('client', args, 2);
   if (flags.help) return io.out(clientHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
 
@@ -53,15 +61,17 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
     return udpClientCommand({ host, port, family, timeoutMs, ...datagram }, io);
   }
   const verbose = flags.verbose === true ? io.log : () => {};
+  const tls = tlsFromCommandLine(flags, cliValues);
 
   const target = unix !== undefined ? { unix } : { host, port, ...(family === undefined ? {} : { family }) };
-  const socket = await connectEchoObserved({ ...target, timeoutMs }, (s) => {
+  const socket = await connectEchoObserved({ ...target, timeoutMs, ...(tls === undefined ? {} : { tls: tls.options }) }, (s) => {
     s.on('lookup', (err: Error | null, address: string) => {
       if (err === null) verbose(`Resolved ${host} to ${address}`);
     });
   });
   const where = unix !== undefined ? unixUrl(unix) : formatAddress(host, port);
   verbose(unix !== undefined ? `Connected to ${where}` : `Connected to ${peer(socket)} from ${formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
+  if (tls !== undefined) verbose(describeTls(socket as tls.TLSSocket, tls.settings));
   // --hexdump: what is sent and received, on stderr, through streams in front of stdin and stdout.
   const tap = options.hexdump === true ? new HexdumpTap('') : undefined;
   const input = tap === undefined ? process.stdin : dumpedInput(process.stdin, tap);
@@ -69,7 +79,7 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
 
   if (process.stdin.isTTY) {
     // With -v the connection has been named already, with both ends.
-    const connected = flags.verbose === true ? '' : `Connected to ${where}. `;
+    const connected = flags.verbose === true ? '' : `Connected to ${where}${tls === undefined ? '' : ' (TLS)'}. `;
     io.log(`${connected}Type a line and press Enter; Ctrl-D or Ctrl-C to quit.`);
     const stop = new AbortController();
     void io.nextStopSignal().then(() => stop.abort());

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { ConnectionError, EchoMismatchError, ShortEchoError, systemCode } from '../errors.js';
+import { ConnectionError, EchoMismatchError, ShortEchoError, systemCode, type TcpechoError } from '../errors.js';
+import { tlsFailure } from './tls.js';
 import { UnechoedBytes } from './unechoed.js';
 
 export interface PipeResult {
@@ -133,7 +134,9 @@ export function pipeThrough(socket: net.Socket, input: Readable, output: Writabl
   });
 }
 
-export function connectionFailure(err: Error): ConnectionError {
+export function connectionFailure(err: Error): TcpechoError {
+  const tls = tlsFailure(err);
+  if (tls !== undefined) return tls;
   const code = systemCode(err);
   if (code === 'ECONNRESET') return new ConnectionError('The server reset the connection (ECONNRESET)', { cause: err });
   if (code === 'EPIPE') return new ConnectionError('The server closed the connection while we were still sending (EPIPE)', { cause: err });

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { AbortError, ConnectionError, EchoTimeoutError, EchoTooLongError, systemCode } from '../errors.js';
 import { checkInteger } from '../options/values.js';
 import { connectEcho, type ConnectOptions } from './connect.js';
+import { tlsFailure } from './tls.js';
 
 export interface EchoOptions {
   /** Deadline for the whole echo: rejects with `TCPECHO_ERR_ECHO_TIMEOUT` when it has not ended. @default 30000 */
@@ -89,7 +90,7 @@ export function collectEcho(socket: net.Socket, data: Uint8Array, options: EchoO
     }
 
     function socketOnError(err: Error): void {
-      settle(new ConnectionError(`Connection failed: ${systemCode(err) ?? err.message}`, { cause: err }));
+      settle(tlsFailure(err) ?? new ConnectionError(`Connection failed: ${systemCode(err) ?? err.message}`, { cause: err }));
     }
 
     function socketOnClose(): void {

@@ -271,23 +271,23 @@ const client: OptionSpec[] = [
     flag: 'timeout', short: 'w', key: 'timeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['client'],
     help: 'give up when not connected within this long (name lookup included)',
   },
-  { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: 'status lines on stderr: the address resolved, the connection, bytes sent and received' },
+  { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: "status lines on stderr: the address resolved, the connection (TLS: version, cipher, the server's certificate), bytes sent and received" },
 ];
 
 /** The client side of TLS, for `client` and `bench`. */
 const tlsClient: OptionSpec[] = [
-  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench'], help: "verify the server's certificate against these PEM CA certificates instead of the system's" },
+  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench'], help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
   {
     flag: 'fingerprint', key: 'fingerprint', kind: 'text', arg: 'SHA256', cliOnly: true, libraryText: '`tls.fingerprint`', commands: ['client'],
-    help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional)",
+    help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional), with no CA asked unless --ca; implies --tls",
   },
-  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench'], help: "do not verify the server's certificate" },
-  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client'], help: 'the name sent in SNI and checked against the certificate (default: the host)' },
-  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client'], help: 'PEM client certificate, for mutual TLS' },
+  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench'], help: "do not verify the server's certificate; implies --tls" },
+  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client'], help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
+  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client'], help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
   { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client'], help: 'PEM private key of --cert' },
   {
     flag: 'tls-resume', key: 'tlsResume', kind: 'flag', default: false, commands: ['bench'], modes: ['connect'],
-    help: 'resume TLS sessions: measures resumed handshakes instead of full ones',
+    help: 'resume TLS sessions: measures resumed handshakes instead of full ones; with --tls',
   },
 ];
 

@@ -102,3 +102,21 @@ test('interactive with -v and a lone port: status lines, and the byte counts at 
   await pty.shows('Sent 4 bytes, received 4');
   assert.equal(await pty.exitCode(), 0);
 });
+
+test('interactive over TLS: lines echoed, Ctrl-D half-closes (close_notify, FIN) and the server sees the end', { skip }, async (t) => {
+  const { testCertificates } = await import('../helpers/certs.js');
+  const { startTlsEcho } = await import('../helpers/tls-echo.js');
+  const certs = await testCertificates();
+  let ended = false;
+  const server = await startTlsEcho(t, certs.server, {}, (socket) => {
+    socket.pipe(socket);
+    socket.on('end', () => (ended = true));
+  });
+  const pty = clientOnPty(t, server.port, ['--tls', '--ca', certs.files.ca.cert, '127.0.0.1', String(server.port)]);
+  await pty.shows(`Connected to 127.0.0.1:${server.port} (TLS).`);
+  pty.type('secret line\n');
+  await pty.shows('secret line', 2);
+  pty.type('\x04');
+  assert.equal(await pty.exitCode(), 0);
+  assert.ok(ended, 'the server saw the end of the TLS stream');
+});

@@ -206,3 +206,23 @@ test('bad TLS options reject with a coded error before anything listens', async 
     await assert.rejects(startEchoServer({ tls: option }), { code }, JSON.stringify(option).slice(0, 80));
   }
 });
+
+for (const base of [{ mode: 'cluster', workers: 2 }, { mode: 'fork', spare: 2 }] as EchoServerOptions[]) {
+  test(`mode ${String(base.mode)}: a TLS session resumes whichever process serves the next connection (shared ticket keys)`, async (t) => {
+    const server = await tlsServer(t, base);
+    const certs = await testCertificates();
+    let session: Buffer | undefined;
+    let resumed = 0;
+    for (let i = 0; i < 6; i++) {
+      const socket = tls.connect({ host: '127.0.0.1', port: server.address.port, servername: 'localhost', ca: certs.ca.cert, ...(session === undefined ? {} : { session }) });
+      socket.on('session', (s: Buffer) => (session = s));
+      await within(once(socket, 'secureConnect'), 10_000, 'handshake');
+      if (socket.isSessionReused()) resumed++;
+      const received = readAll(socket);
+      socket.end('x');
+      await within(received, 10_000, 'echo');
+    }
+    // The first is a full handshake; every later one resumes, in cluster mode spread over both workers.
+    assert.equal(resumed, 5);
+  });
+}

@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import { TlsConfigError, UsageError } from '../../errors.js';
 import { TLS_CLIENT_CERTS, TLS_VERSIONS } from '../../options/table.js';
@@ -17,6 +17,11 @@ export interface TlsSettings {
   clientCert?: 'require' | 'request';
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   alpn?: string[];
+  /**
+   * Session ticket keys (48 bytes, base64), made once per server: every process that echoes
+   * shares them, so a client resumes its session whichever fork child or cluster worker it reaches.
+   */
+  ticketKeys: string;
 }
 
 export interface ServerTls {
@@ -73,7 +78,7 @@ export async function resolveServerTls(option: unknown, names: TlsNames = LIBRAR
     cert = pemText(given.cert, names.cert, PEM_CERTIFICATE, 'a PEM certificate');
     key = pemText(given.key, names.key, PEM_KEY, 'a PEM private key');
   }
-  const settings: TlsSettings = { cert, key, minVersion };
+  const settings: TlsSettings = { cert, key, minVersion, ticketKeys: randomBytes(48).toString('base64') };
   if (given.ca !== undefined) settings.ca = pemText(given.ca, names.ca, PEM_CERTIFICATE, 'PEM CA certificates');
   if (given.clientCert !== undefined) settings.clientCert = given.clientCert;
   if (alpn !== undefined) settings.alpn = alpn;

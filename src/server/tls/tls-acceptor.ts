@@ -53,6 +53,7 @@ export class TlsAcceptor {
       // one silently.
       requestCert: settings.clientCert !== undefined,
       rejectUnauthorized: false,
+      ticketKeys: Buffer.from(settings.ticketKeys, 'base64'),
     };
     if (settings.alpn !== undefined) options.ALPNProtocols = settings.alpn;
     this.#server = tls.createServer(options);

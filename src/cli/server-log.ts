@@ -15,9 +15,17 @@ export function logConnections(server: EchoServer, write: (line: string) => void
     const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;
     write(
       `${stamp()} close #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}` +
-        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)}${info.faults === undefined ? '' : ` faults=${info.faults.join(',')}`} reason=${reason}`,
+        `${proxyText(info)} bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)}${info.faults === undefined ? '' : ` faults=${info.faults.join(',')}`} reason=${reason}`,
     );
   });
+}
+
+/** ` proxy=BALANCER:PORT` (and the header's ALPN and authority) with the PROXY protocol, or nothing. */
+function proxyText(info: ConnectionClose): string {
+  if (info.proxyAddress === undefined) return '';
+  const alpn = info.proxyAlpn === undefined ? '' : ` proxy-alpn=${info.proxyAlpn}`;
+  const authority = info.proxyAuthority === undefined ? '' : ` proxy-authority=${info.proxyAuthority}`;
+  return ` proxy=${peer(info.proxyAddress, info.proxyPort ?? 0)}${alpn}${authority}`;
 }
 
 /** ` tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 alpn=h2 client="CN=alice"`, or nothing for plain TCP. */

@@ -11,18 +11,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { collect, CLI, spawnServer, type ServerProcess } from '../helpers/cli.js';
+import { spawnServer } from '../helpers/cli.js';
+import { bench, freePort, served } from '../helpers/balancer.js';
 import { until } from '../helpers/timeout.js';
 
 const noHaproxy = spawnSync('haproxy', ['-v']).status !== 0 && 'haproxy is not installed (Debian: apt-get install haproxy)';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The configuration the README shows, with the ports of this run. */
 function haproxyConfig(frontPort: number, backends: number[], sendProxy: 'send-proxy' | 'send-proxy-v2'): string {
@@ -80,39 +73,6 @@ async function startHaproxy(t: TestContext, backends: number[], sendProxy: 'send
     });
   }, 10_000, () => `haproxy listening on ${port} (${lines.join(' | ')})`, 50);
   return { port, lines };
-}
-
-interface BenchResult {
-  messages: number;
-  errorTotal: number;
-  errors: Record<string, number>;
-}
-
-async function bench(port: number, connections: number): Promise<BenchResult> {
-  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), '-c', String(connections), '-d', '2', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const result = await collect(child, null, 30_000, 'tcpecho bench through haproxy');
-  assert.equal(result.code, 0, `bench failed: ${result.stdout.toString()} ${result.stderr}`);
-  return JSON.parse(result.stdout.toString()) as BenchResult;
-}
-
-interface Served {
-  /** Close lines of the bench's connections: client `address:port`, and the balancer's. */
-  clients: Array<{ client: string; proxy: string }>;
-  /** The TCP peers the open lines saw: HAProxy's own addresses and ports. */
-  opened: Set<string>;
-}
-
-function served(backend: ServerProcess): Served {
-  const opened = new Set<string>();
-  const clients: Array<{ client: string; proxy: string }> = [];
-  for (const line of backend.lines) {
-    const open = / open #\d+ (\S+)/.exec(line);
-    if (open !== null) opened.add(open[1] as string);
-    const close = / close #\d+ (\S+) proxy=(\S+) /.exec(line);
-    // A health check (v2 LOCAL) is served with HAProxy's own address: the client is the proxy.
-    if (close !== null && close[1] !== close[2]) clients.push({ client: close[1] as string, proxy: close[2] as string });
-  }
-  return { clients, opened };
 }
 
 for (const sendProxy of ['send-proxy-v2', 'send-proxy'] as const) {

@@ -16,9 +16,10 @@ import { GENERATOR_HEADER, generatorRows } from './generator-ratios.js';
 import { treeUsage } from './proc.js';
 import { writeNewResultsFile } from './results-file.js';
 import { ROOT, ncatServer, plainServer, plainUnixServer, refechoServer, socatServer, tcpechoServer, tcpechoUnixServer, type ServerSpec } from './servers.js';
+import { compareUdp, plainUdpServer, socatUdpServer, tcpechoUdpServer } from './udp-compare.js';
 
 const USAGE =
-  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--only 'NAME,...'] [--out FILE] [--help]";
+  "usage: npm run bench:compare -- [--rounds N] [--duration S] [--warmup S] [--idle N] [--driver node|loadgen] [--pin] [--c-bench DIR] [--no-loadgen | --loadgen-only] [--no-udp | --udp-only] [--only 'NAME,...'] [--out FILE] [--help]";
 
 const HELP = `${USAGE}
 
@@ -40,6 +41,9 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
   --loadgen-only    that comparison only
   --only 'A,B'      these servers only (and the plain one); 'tcpecho event unix' is the Unix socket
                     rows (event mode and the plain server, each on a Unix socket), run by default
+  --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork); with
+                    --only, they run when a UDP server (tcpecho udp, socat udp fork) is named
+  --udp-only        the UDP rows only
 `;
 
 /** A usage error: one line and the usage, not a stack trace (exit 2, as the CLI's usage errors). */
@@ -61,6 +65,8 @@ function parseOptions() {
         'c-bench': { type: 'string' },
         'no-loadgen': { type: 'boolean', default: false },
         'loadgen-only': { type: 'boolean', default: false },
+        'no-udp': { type: 'boolean', default: false },
+        'udp-only': { type: 'boolean', default: false },
         only: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -293,6 +299,9 @@ async function main(): Promise<void> {
     const missing = TOOLS.missing[tool];
     if (missing !== undefined) log(`bench:compare: leaving out what needs ${missing}`);
   }
+  const udpServers: ServerSpec[] = [tcpechoUdpServer, plainUdpServer];
+  const socatUdp = socatUdpServer();
+  if (socatUdp) udpServers.push(socatUdp);
   const servers: ServerSpec[] = [
     tcpechoServer('event'),
     plainServer,
@@ -304,6 +313,7 @@ async function main(): Promise<void> {
   ];
   if (TOOLS.path.refecho !== undefined) servers.push(refechoServer(TOOLS.path.refecho));
   for (const extra of [socatServer(), ncatServer()]) if (extra) servers.push(extra);
+  let runUdp = !values['no-udp'] && !values['loadgen-only'];
   // The Unix socket rows: their own two servers, in a directory of this run's.
   const unixDir = mkdtempSync(join(os.tmpdir(), 'tcpecho-compare-'));
   process.on('exit', () => rmSync(unixDir, { recursive: true, force: true }));
@@ -311,28 +321,31 @@ async function main(): Promise<void> {
   const unixServers: ServerSpec[] = [tcpechoUnixServer(join(unixDir, 'tcpecho.sock')), plainUnix];
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const known = [...servers, unixServers[0] as ServerSpec];
+    const known = [...servers, unixServers[0] as ServerSpec, ...udpServers.filter((spec) => spec !== plainUdpServer)];
     const unknown = [...wanted].filter((name) => !known.some((spec) => spec.name === name));
     if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${known.map((spec) => spec.name).join(', ')})`);
     // The plain server is the baseline of every ratio; with only Unix servers named, no TCP rows.
     const tcpWanted = servers.some((spec) => wanted.has(spec.name));
     servers.splice(0, servers.length, ...servers.filter((spec) => tcpWanted && (spec === plainServer || wanted.has(spec.name))));
     if (!wanted.has(unixServers[0]?.name as string)) unixServers.splice(0, unixServers.length);
+    runUdp &&= udpServers.some((spec) => spec !== plainUdpServer && wanted.has(spec.name));
+    udpServers.splice(0, udpServers.length, ...udpServers.filter((spec) => spec === plainUdpServer || wanted.has(spec.name)));
   }
 
   const started = Date.now();
   const loadBefore = os.loadavg()[0] as number;
   const loadgenOnly = values['loadgen-only'];
-  if (loadgenOnly) {
+  if (loadgenOnly || values['udp-only']) {
     servers.splice(0, servers.length);
     unixServers.splice(0, unixServers.length);
   }
   const samples = await compareServers(servers);
   const unixSamples = await compareServers(unixServers, UNIX_WORKLOADS);
+  const udpTable = runUdp ? await compareUdp(udpServers, { rounds: ROUNDS, run: RUN, serverCpu: SERVER_CPU, log, failed: recordFailure }) : undefined;
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
   const { refecho, loadgen: loadgenBin } = TOOLS.path;
-  if (!values['no-loadgen'] && refecho !== undefined && loadgenBin !== undefined) {
+  if (!values['no-loadgen'] && !values['udp-only'] && refecho !== undefined && loadgenBin !== undefined) {
     try {
       const run = { rounds: ROUNDS, duration: values.duration, warmup: values.warmup, log, failed: recordFailure };
       const unpinned = await generatorRows({ refecho, loadgen: loadgenBin }, { ...run, pin: undefined });
@@ -375,6 +388,19 @@ async function main(): Promise<void> {
           serverTable(unixServers, unixSamples, UNIX_WORKLOADS, plainUnix.name),
           '',
           'Both on a socket file in a temporary directory, driven by `tcpecho bench --unix` (one thread), alternating as above.',
+          '',
+        ]
+      : []),
+    ...(udpTable
+      ? [
+          '',
+          '## UDP servers; ratio = server / plain node dgram',
+          '',
+          udpTable,
+          '',
+          'Driven by `tcpecho bench --udp` (every byte of every echo checked; loss = datagrams with no echo within 1 s, over datagrams sent). ' +
+            '`tcpecho udp` runs with its reflection checks on and `--udp-rate 1000000`: every flow comes from 127.0.0.1, one source address, and the default 10,000/s per source would cap the row. ' +
+            'socat forks a process per datagram.',
           '',
         ]
       : []),

@@ -131,6 +131,20 @@ export class AbortError extends TcpechoError {
   }
 }
 
+/** UDP pipe mode: datagrams with no echo after every retry; the output stops before the first of them. */
+export class DatagramsLostError extends TcpechoError {
+  /** Datagrams lost. */
+  readonly lost: number;
+
+  constructor(lost: number, datagrams: number, written: number, retries: number) {
+    super(
+      'TCPECHO_ERR_DATAGRAMS_LOST',
+      `${lost} of ${datagrams} datagram(s) lost (no echo after ${retries} retries); the output holds the ${written} bytes before the first lost one`,
+    );
+    this.lost = lost;
+  }
+}
+
 function hexByte(byte: number): string {
   return `0x${byte.toString(16).padStart(2, '0')}`;
 }

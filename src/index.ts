@@ -4,6 +4,21 @@ export { SERVER_MODES } from './server/types.js';
 export type { EchoServer, EchoServerOptions, EchoServerAddress, EchoServerEvents, ServerMode, ConnectionReject, CloseOptions, Balance } from './server/types.js';
 export type { ConnectionOpen, ConnectionClose } from './server/connection-events.js';
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
+export { startMetricsEndpoint } from './server/metrics-endpoint.js';
+export type { MetricsEndpoint, MetricsEndpointOptions } from './server/metrics-endpoint.js';
+export type { ServerMetrics } from './server/metrics.js';
+export { startUdpEchoServer } from './server/udp/udp-echo-server.js';
+export { REFLECTING_PORTS } from './server/udp/reflection.js';
+export type {
+  UdpEchoServer,
+  UdpEchoServerOptions,
+  UdpEchoServerEvents,
+  UdpEchoStats,
+  UdpSourceInfo,
+  UdpSourceEvicted,
+  UdpDrop,
+  DropReason,
+} from './server/udp/types.js';
 export { connectEcho } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
 export type { EchoOptions, RoundTripOptions } from './client/round-trip.js';
@@ -28,4 +43,5 @@ export {
   EchoTooLongError,
   AbortError,
   WorkerStartError,
+  DatagramsLostError,
 } from './errors.js';

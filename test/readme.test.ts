@@ -12,34 +12,39 @@ import { within } from './helpers/timeout.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = readFileSync(`${ROOT}README.md`, 'utf8');
+/** The manual's pages beside the README whose examples run too. */
+const PAGES = ['README.md', 'docs/faults.md'];
 
-/** The ```js blocks, each with the line it starts on. */
-function examples(): Array<{ line: number; code: string }> {
-  const found: Array<{ line: number; code: string }> = [];
-  const pattern = /^```js\n([\s\S]*?)^```$/gm;
-  for (let match = pattern.exec(README); match !== null; match = pattern.exec(README)) {
-    found.push({ line: README.slice(0, match.index).split('\n').length, code: match[1] as string });
+/** The ```js blocks of every page, each with the line it starts on. */
+function examples(only?: string): Array<{ line: number; code: string; page: string }> {
+  const found: Array<{ line: number; code: string; page: string }> = [];
+  for (const page of only === undefined ? PAGES : [only]) {
+    const text = readFileSync(`${ROOT}${page}`, 'utf8');
+    const pattern = /^```js\n([\s\S]*?)^```$/gm;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      found.push({ line: text.slice(0, match.index).split('\n').length, code: match[1] as string, page });
+    }
   }
   return found;
 }
 
 test('the README has library examples to run', () => {
-  assert.ok(examples().length >= 3, `found ${examples().length}`);
+  assert.ok(examples('README.md').length >= 3, `found ${examples('README.md').length}`);
 });
 
-for (const { line, code } of examples()) {
-  test(`README example at line ${line} runs on this Node and exits 0`, async () => {
+for (const { line, code, page } of examples()) {
+  test(`${page} example at line ${line} runs on this Node and exits 0`, async () => {
     // Inside the package, so that `import 'tcpecho'` resolves to this build by self-reference.
     const dir = `${ROOT}build/readme-examples`;
     mkdirSync(dir, { recursive: true });
-    const file = `${dir}/line-${line}.mjs`;
+    const file = `${dir}/${page.replace(/\W/g, '-')}-line-${line}.mjs`;
     writeFileSync(file, code);
     const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.resume();
     try {
-      const [code] = (await within(once(child, 'exit'), 20_000, `example at README line ${line}`)) as [number | null];
+      const [code] = (await within(once(child, 'exit'), 20_000, `example at ${page} line ${line}`)) as [number | null];
       assert.equal(code, 0, stderr);
     } finally {
       child.kill('SIGKILL');

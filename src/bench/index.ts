@@ -2,4 +2,4 @@
 // that only serves or connects does not load the histogram library.
 export { runBench } from './run-bench.js';
 export { BENCH_MODES, ERROR_KINDS } from './types.js';
-export type { BenchOptions, BenchResult, BenchMode, BenchProgress, LatencySummary, ErrorKind } from './types.js';
+export type { BenchOptions, BenchResult, BenchMode, BenchProgress, LatencySummary, ErrorKind, UdpBenchFigures } from './types.js';

@@ -25,6 +25,12 @@ const DRAIN_MS = 5000;
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
   const { threads } = checkOptions(options);
+  if (options.udp === true) {
+    const o = checkOptions(options);
+    const { runUdpBench } = await import('./udp-run.js');
+    const { host, port, family, connections, size, durationMs, warmupMs, timeoutMs, rate, messageLimit } = o;
+    return runUdpBench({ host, port, family, connections, size, durationMs, warmupMs, timeoutMs, rate, messageLimit, signal: options.signal, onProgress: options.onProgress });
+  }
   if (threads === 1) {
     const shard = await runShard(options);
     if (shard.noServer !== undefined) throw shard.noServer;

@@ -56,6 +56,12 @@ export interface BenchOptions {
    * when one core cannot drive the server hard enough. @default 1
    */
   threads?: number;
+  /**
+   * UDP (RFC 862) instead of TCP: each connection is a flow of datagrams from its own port, in
+   * ping-pong; loss is counted, not an error (see `BenchResult.udp`). `timeoutMs` defaults to 1000.
+   * @default false
+   */
+  udp?: boolean;
   /** Ends the run early; the partial results are returned with `interrupted: true`. */
   signal?: AbortSignal;
   /** Called about once a second while counting, with the figures so far. */
@@ -107,4 +113,26 @@ export interface BenchResult {
   /** The first few errors, described. */
   errorSamples: string[];
   interrupted: boolean;
+  /** `udp: true` only: the datagram counts of the measured window. */
+  udp?: UdpBenchFigures;
+}
+
+/** What `bench --udp` counts besides the TCP figures: every datagram sent in the window ends up echoed or lost. */
+export interface UdpBenchFigures {
+  /** Datagrams sent in the measured window. */
+  sent: number;
+  /** Echoed within the timeout, every byte checked. */
+  echoed: number;
+  /** No echo within the timeout. */
+  lost: number;
+  /** Echoes that came after their datagram was counted lost. */
+  late: number;
+  /** Second copies of echoes already received. */
+  duplicated: number;
+  /** Echoes that came after the echo of a later datagram of the same flow (with `rate`). */
+  reordered: number;
+  /** lost / sent. */
+  lossRate: number;
+  /** `rate`, when given: datagrams a second sent, in all. */
+  rate?: number;
 }

@@ -11,6 +11,7 @@ export function benchHelp(): string {
        tcpecho bench --unix PATH [options]
 
 Drives an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}) and checks every echoed byte.
+With --udp, ping-pong datagrams; loss is reported, not an error (a differing byte is).
 
 ${optionsHelp('bench')}
 Progress is drawn on stderr when it is a terminal. Ctrl-C stops the run and prints the
@@ -40,6 +41,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     ...(drawProgress ? { onProgress: (p) => process.stderr.write(formatProgress(p.elapsedS, p.messages, p.errors)) } : {}),
   });
   if (drawProgress) process.stderr.write('\n');
-  io.out(flags.json ? `${JSON.stringify(result)}\n` : formatReport(result));
+  const report = result.udp === undefined ? formatReport : (await import('../bench/udp-report.js')).formatUdpReport;
+  io.out(flags.json ? `${JSON.stringify(result)}\n` : report(result));
   return result.errorTotal > 0 || result.messages === 0 ? 1 : 0;
 }

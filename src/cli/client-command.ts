@@ -28,6 +28,9 @@ checks every echoed byte against what was sent; half-closes at the end of input 
 once every byte is back. The first byte that differs ends it with exit 1, naming its offset.
   cat big.bin | tcpecho client 127.0.0.1 7007 > out.bin
 
+With --udp: a datagram per line at a terminal; from a pipe, stdin in --datagram-size
+datagrams, each resent up to --retries times, exit 1 naming how many were lost.
+
 ${optionsHelp('client')}
 Exit codes: 0 done, 1 connection failed or echo incomplete or different, 2 invalid option.
 `;
@@ -44,6 +47,11 @@ export async function clientCommand(args: string[], io: Io): Promise<number> {
   const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
   const timeoutMs = options.timeoutMs as number;
+  if (options.udp === true) {
+    const { udpClientCommand } = await import('./udp-client.js');
+    const datagram = { datagramSize: options.datagramSize as number, retries: options.retries as number, verbose: flags.verbose === true, hexdump: options.hexdump === true };
+    return udpClientCommand({ host, port, family, timeoutMs, ...datagram }, io);
+  }
   const verbose = flags.verbose === true ? io.log : () => {};
 
   const target = unix !== undefined ? { unix } : { host, port, ...(family === undefined ? {} : { family }) };

@@ -16,15 +16,18 @@ export class LogSink {
   readonly #stream: Writable;
   readonly #boundBytes: number;
   readonly #stamp: () => string;
+  readonly #droppedLine: (dropped: number) => string;
   #pending = '';
   #scheduled = false;
   #dropped = 0;
   #waitingForDrain = false;
 
-  constructor(stream: Writable, options: { boundBytes?: number; stamp: () => string }) {
+  /** `droppedLine` writes the `N log lines dropped` warning (JSON logs have their own form). */
+  constructor(stream: Writable, options: { boundBytes?: number; stamp: () => string; droppedLine?: (dropped: number) => string }) {
     this.#stream = stream;
     this.#boundBytes = options.boundBytes ?? LOG_BOUND_BYTES;
     this.#stamp = options.stamp;
+    this.#droppedLine = options.droppedLine ?? ((dropped) => `${this.#stamp()} warning ${dropped} log lines dropped`);
   }
 
   /** Lines dropped since the last `log lines dropped` warning. */
@@ -70,6 +73,6 @@ export class LogSink {
     this.#dropped = 0;
     this.flush();
     // The count goes out even if the bound is reached again: it is the line that explains the gap.
-    if (!this.#stream.write(`${this.#stamp()} warning ${dropped} log lines dropped\n`)) this.#watchDrain();
+    if (!this.#stream.write(`${this.#droppedLine(dropped)}\n`)) this.#watchDrain();
   };
 }

@@ -73,10 +73,25 @@ function exitAfterFlush(code: number): void {
   for (const stream of pending) stream.once('drain', () => --left === 0 && process.exit(code));
 }
 
+/**
+ * `tcpecho server --log-format json`: its errors are JSON lines too, usage errors included, so the
+ * flag is looked for in the raw arguments (the parser may be what failed).
+ */
+function jsonLogs(argv: string[]): boolean {
+  if (argv[0] !== 'server') return false;
+  return argv.some((arg, i) => arg === '--log-format=json' || (arg === '--log-format' && argv[i + 1] === 'json'));
+}
+
 const io = processIo(packageVersion());
-main(process.argv.slice(2), io).then(exitAfterFlush, (err: unknown) => {
+const argv = process.argv.slice(2);
+main(argv, io).then(exitAfterFlush, (err: unknown) => {
   const message = err instanceof TcpechoError ? err.message : `unexpected error: ${String(err)}`;
-  io.log(`tcpecho: ${message}`);
+  if (jsonLogs(argv)) {
+    const code = err instanceof TcpechoError ? err.code : 'TCPECHO_ERR_UNEXPECTED';
+    io.log(JSON.stringify({ time: new Date().toISOString(), event: 'error', code, message }));
+  } else {
+    io.log(`tcpecho: ${message}`);
+  }
   if (process.env.DEBUG !== undefined && err instanceof Error) io.log(err.stack ?? '');
   exitAfterFlush(exitCodeFor(err));
 });

@@ -4,13 +4,14 @@ import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_PORT } from '../options/table.js';
 import { LogSink } from './log-sink.js';
-import { logConnections, logWarnings, stamp } from './server-log.js';
+import { jsonLine, logConnections, logWarnings, stamp, type LogFormat } from './server-log.js';
 import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseFamily, parseTarget } from './address.js';
 import { serverTlsFromFlags } from './tls-files.js';
 import { faultsFromFlags } from './fault-flags.js';
 import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
+import { startMetricsEndpoint, type MetricsEndpoint } from '../server/metrics-endpoint.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
 
 export function serverHelp(): string {
@@ -18,7 +19,8 @@ export function serverHelp(): string {
        tcpecho server --unix PATH [options]
 
 Listens for TCP clients and echoes every byte each one sends back to it (default: port
-${DEFAULT_PORT} on every interface, event mode).
+${DEFAULT_PORT} on every interface, event mode). With --udp, echoes UDP datagrams instead, and
+refuses those from the ports of reflecting services (see the README's UDP section).
 
 ${optionsHelp('server')}
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, 2 invalid option.
@@ -46,6 +48,16 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (tls !== undefined) serverOptions.tls = tls.settings;
   }
 
+  if (options.udp === true) {
+    const { udpServerCommand } = await import('./udp-server.js');
+    return udpServerCommand(serverOptions, flags.quiet === true, io);
+  }
+  const format = (cliValues.logFormat as LogFormat | undefined) ?? 'text';
+  // A status line: the text as it always was, or (JSON logs) an object with the text as `message`.
+  const say = (event: string, fields: Record<string, unknown>, text: string): void => {
+    io.log(format === 'json' ? jsonLine(event, { ...fields, message: text }) : text);
+  };
+
   const faults = faultsFromFlags(cliValues);
   if (faults !== undefined) serverOptions.faults = faults;
 
@@ -58,24 +70,42 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       await server.destroy();
       throw err;
     }
-    io.log(`tcpecho control on ${control.url}`);
+    say('control', { url: control.url }, `tcpecho control on ${control.url}`);
   }
-  const log = new LogSink(process.stderr, { stamp });
-  if (!flags.quiet) logConnections(server, log.line);
-  logWarnings(server, log.line);
-  if (server.tlsFingerprint !== undefined) io.log(`tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
-  io.log(`tcpecho listening on ${server.url} (mode ${server.mode}${server.tlsFingerprint === undefined ? '' : ', tls'})`);
+  let metrics: MetricsEndpoint | undefined;
+  if (cliValues.metricsPort !== undefined) {
+    try {
+      metrics = await startMetricsEndpoint(server, { port: cliValues.metricsPort as number, host: (cliValues.metricsHost as string | undefined) ?? '127.0.0.1' });
+    } catch (err) {
+      await control?.close();
+      await server.destroy();
+      throw err;
+    }
+    say('metrics', { url: `${metrics.url}/metrics` }, `tcpecho metrics on ${metrics.url}/metrics`);
+  }
+  const log = new LogSink(process.stderr, {
+    stamp,
+    ...(format === 'json' ? { droppedLine: (dropped: number) => jsonLine('warning', { message: `${dropped} log lines dropped`, dropped }) } : {}),
+  });
+  if (!flags.quiet) logConnections(server, log.line, format);
+  logWarnings(server, log.line, format);
+  if (server.tlsFingerprint !== undefined) say('tls', { fingerprint: server.tlsFingerprint }, `tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
+  const { host, port, family } = server.address;
+  const tls = server.tlsFingerprint !== undefined;
+  say('listening', { host, port, family, mode: server.mode, tls, url: server.url, pid: process.pid }, `tcpecho listening on ${server.url} (mode ${server.mode}${tls ? ', tls' : ''})`);
 
   const signal = await io.nextStopSignal();
   // Stop accepting before saying so: whoever reads the line may connect at once.
   const closing = server.close();
   log.flush();
-  io.log(`received ${signal}: no longer accepting; draining ${server.connections} connection(s) (again to stop now)`);
+  const draining = server.connections;
+  say('drain', { signal, connections: draining }, `received ${signal}: no longer accepting; draining ${draining} connection(s) (again to stop now)`);
   void io.nextStopSignal().then(() => server.destroy());
   await closing;
   await control?.close();
+  await metrics?.close();
   log.flush();
-  io.log('stopped');
+  say('stopped', {}, 'stopped');
   return 0;
 }
 

@@ -3,8 +3,20 @@ import type { ConnectionClose, ConnectionOpen } from '../server/connection-event
 import { formatAddress } from '../options/values.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
+/** `--log-format`: the text lines, or one JSON object per line. */
+export type LogFormat = 'text' | 'json';
+
+/**
+ * One JSON log line: `time` and `event` first, then `fields` with the undefined ones left out
+ * (JSON.stringify drops them).
+ */
+export function jsonLine(event: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ time: stamp(), event, ...fields });
+}
+
 /** Writes one line per connection event to `write` (stderr on the CLI). */
-export function logConnections(server: EchoServer, write: (line: string) => void): void {
+export function logConnections(server: EchoServer, write: (line: string) => void, format: LogFormat = 'text'): void {
+  if (format === 'json') return logConnectionsJson(server, write);
   server.on('connection', (info: ConnectionOpen) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
     write(`${stamp()} open #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}`);
@@ -28,6 +40,33 @@ function proxyText(info: ConnectionClose): string {
   return ` proxy=${peer(info.proxyAddress, info.proxyPort ?? 0)}${alpn}${authority}`;
 }
 
+/** The same events as objects: the fields of the text line, under their library names. */
+function logConnectionsJson(server: EchoServer, write: (line: string) => void): void {
+  server.on('connection', (info: ConnectionOpen) => {
+    write(jsonLine('open', { id: info.id, remoteAddress: plainAddress(info.remoteAddress), remotePort: info.remotePort, pid: info.pid }));
+  });
+  server.on('disconnect', (info: ConnectionClose) => {
+    write(jsonLine('close', {
+      id: info.id,
+      remoteAddress: plainAddress(info.remoteAddress),
+      remotePort: info.remotePort,
+      pid: info.pid,
+      bytesRead: info.bytesRead,
+      bytesWritten: info.bytesWritten,
+      durationMs: Math.round(info.durationMs * 10) / 10,
+      reason: info.reason,
+      errorCode: info.errorCode,
+      childExit: info.childExit,
+      tls: info.tls,
+      faults: info.faults,
+      proxyAddress: info.proxyAddress === undefined ? undefined : plainAddress(info.proxyAddress),
+      proxyPort: info.proxyPort,
+      proxyAlpn: info.proxyAlpn,
+      proxyAuthority: info.proxyAuthority,
+    }));
+  });
+}
+
 /** ` tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 alpn=h2 client="CN=alice"`, or nothing for plain TCP. */
 function tlsText(info: ConnectionClose): string {
   const { tls } = info;
@@ -38,7 +77,14 @@ function tlsText(info: ConnectionClose): string {
 }
 
 /** Warnings and rejections are logged even with `--quiet`: they are not routine chatter. */
-export function logWarnings(server: EchoServer, write: (line: string) => void): void {
+export function logWarnings(server: EchoServer, write: (line: string) => void, format: LogFormat = 'text'): void {
+  if (format === 'json') {
+    server.on('warning', (err: Error) => write(jsonLine('warning', { message: err.message })));
+    server.on('reject', (info) => {
+      write(jsonLine('reject', { remoteAddress: plainAddress(info.remoteAddress), remotePort: info.remotePort, reason: info.reason, rejected: info.rejected }));
+    });
+    return;
+  }
   server.on('warning', (err: Error) => write(`${stamp()} warning ${err.message}`));
   server.on('reject', (info) => {
     write(`${stamp()} reject ${peer(info.remoteAddress, info.remotePort)} reason=${info.reason} rejected=${info.rejected}`);
@@ -52,7 +98,12 @@ export function logWarnings(server: EchoServer, write: (line: string) => void): 
  */
 export function peer(address: string, port: number): string {
   if (address === UNIX_PEER_ADDRESS && port === 0) return address;
-  return formatAddress(address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address, port);
+  return formatAddress(plainAddress(address), port);
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 client of a dual-stack listener) as the client wrote it: `127.0.0.1`. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 let stampMs = 0;

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
-import { nameOf, rangeText, resolveOptions, type Values } from './resolve.js';
+import { checkTransport, nameOf, rangeText, resolveOptions, type Values } from './resolve.js';
 import { optionsOf, type Command, type OptionSpec, type OptionValue } from './table.js';
 import { parseCidr } from './values.js';
 
@@ -60,6 +60,8 @@ export function parseCommandLine(command: Command, args: string[], maxPositional
     }
   }
   if (flags.help === true || flags.version === true) return { options: {}, flags, cliValues, positionals: parsed.positionals, given: new Set() };
+  // The library options are checked with the rest in resolveOptions; these only the CLI has.
+  checkTransport(command, specs.filter((spec) => spec.cliOnly === true && raw[spec.flag] !== undefined), raw.udp === true, 'cli');
   const withCliDefaults: Values = {};
   for (const spec of specs) if (spec.cliDefault !== undefined) withCliDefaults[spec.key] = spec.cliDefault;
   const options = resolveOptions(command, { ...withCliDefaults, ...given }, 'cli');

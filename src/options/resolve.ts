@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { optionsOf, type Command, type OptionSpec, type OptionValue } from './table.js';
+import { optionsOf, UDP_DEFAULTS, UDP_MODES, UDP_OPTIONS, type Command, type OptionSpec, type OptionValue } from './table.js';
 import { parseCidr } from './values.js';
 import { checkUnixPath, isAbstract } from '../unix-path.js';
 
@@ -53,16 +53,24 @@ export function resolveOptions(command: Command, given: object, naming: Naming =
     return spec === undefined ? key : nameOf(spec, naming);
   };
   const values: Values = {};
+  const udp = input.udp === true;
+  // A default passed on (the CLI's resolved values, given to the library again) says nothing.
+  checkTransport(command, specs.filter((spec) => input[spec.key] !== undefined && !sameValue(input[spec.key], defaultOf(spec))), udp, naming);
   const modeSpec = byKey.get('mode');
   const mode = modeSpec === undefined ? undefined : input.mode === undefined ? defaultOf(modeSpec) : checkValue(modeSpec, input.mode, naming);
+  if (udp) checkUdpMode(command, mode, naming);
   for (const spec of specs) {
     const value = input[spec.key];
+    const udpDefault = udp ? UDP_DEFAULTS[command]?.[spec.key] : undefined;
     if (value !== undefined) values[spec.key] = checkValue(spec, value, naming);
+    else if (udpDefault !== undefined) values[spec.key] = udpDefault;
     // An option of another mode gets no default: the result can be passed on and checked again.
     else if (spec.modes === undefined || spec.modes.includes(String(mode))) values[spec.key] = defaultOf(spec);
   }
   for (const spec of specs) {
     if (spec.modes === undefined || input[spec.key] === undefined || spec.modes.includes(String(mode))) continue;
+    // With --udp, what applies at all was checked above (`--rate` paces datagrams).
+    if (udp) continue;
     if (modeSpec === undefined) continue;
     const where = spec.modes.map((m) => (naming === 'cli' ? `\`--${modeSpec.flag} ${m}\`` : `mode \`${m}\``)).join(' or ');
     const now = naming === 'cli' ? `\`--${modeSpec.flag} ${String(mode)}\`` : `\`${String(mode)}\``;
@@ -71,6 +79,35 @@ export function resolveOptions(command: Command, given: object, naming: Naming =
   CROSS_CHECKS[command]?.(values, input, name, naming);
   if (values.unix !== undefined) checkUnixPath(values.unix, name('unix'));
   return values;
+}
+
+/**
+ * `--udp` and the options `given` with it: with it, only UDP_OPTIONS and the one mode of
+ * UDP_MODES; without it, no `udpOnly` option. The command line calls this with its
+ * command-line-only flags too (`--tls --udp`).
+ */
+export function checkTransport(command: Command, given: readonly OptionSpec[], udp: boolean, naming: Naming): void {
+  const udpFlag = naming === 'cli' ? '`--udp`' : '`udp: true`';
+  for (const spec of given) {
+    if (udp && !UDP_OPTIONS[command].includes(spec.flag)) throw new UsageError(`\`${nameOf(spec, naming)}\` does not apply with ${udpFlag} (TCP only)`);
+    if (!udp && spec.udpOnly === true) throw new UsageError(`\`${nameOf(spec, naming)}\` applies with ${udpFlag} only`);
+  }
+}
+
+/** With `--udp`, a mode other than the one it has is a usage error saying which it has. */
+function checkUdpMode(command: Command, mode: unknown, naming: Naming): void {
+  const only = UDP_MODES[command];
+  if (only === undefined || mode === undefined || mode === only) return;
+  const [asked, has] = naming === 'cli' ? [`\`--mode ${String(mode)}\``, `\`--mode ${only}\``] : [`mode \`${String(mode)}\``, `mode \`${only}\``];
+  const why = command === 'server'
+    ? 'UDP is served by one event loop; fork and cluster would split a source\'s rate limit and counters between processes'
+    : 'a datagram has no stream and no connection';
+  throw new UsageError(`${asked} does not apply with ${naming === 'cli' ? '`--udp`' : '`udp: true`'}, which has ${has} only: ${why}`);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((one, i) => one === b[i]);
+  return a === b;
 }
 
 export function defaultOf(spec: OptionSpec): OptionValue | undefined {

@@ -67,6 +67,8 @@ export interface OptionSpec {
   readonly libraryText?: string;
   /** May be given more than once; the library takes an array. */
   readonly repeatable?: boolean;
+  /** Applies with `--udp` only (see UDP_OPTIONS for what applies with it). */
+  readonly udpOnly?: boolean;
   /** One sentence or two for `--help` and the README. */
   readonly help: string;
 }
@@ -190,10 +192,72 @@ const server: OptionSpec[] = [
   },
   { flag: 'control-host', key: 'controlHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the control API' },
   {
+    flag: 'metrics-port', key: 'metricsPort', kind: 'port', arg: 'PORT', cliOnly: true, libraryText: '`startMetricsEndpoint()`', commands: ['server'],
+    help: 'serve GET /metrics (Prometheus), /healthz and /readyz over HTTP on this port (0: a free one); off by default',
+  },
+  { flag: 'metrics-host', key: 'metricsHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the metrics endpoint' },
+  {
+    flag: 'log-format', key: 'logFormat', kind: 'choice', arg: 'FORMAT', choices: ['text', 'json'], default: 'text', cliOnly: true, commands: ['server'],
+    help: '`text`, or `json`: one JSON object per line on stderr',
+  },
+  {
     flag: 'quiet', short: 'q', key: 'quiet', kind: 'flag', cliOnly: true, commands: ['server'],
     help: 'no per-connection log lines (the ready line, warnings and rejections stay)',
   },
 ];
+
+/**
+ * UDP echo (RFC 862), `--udp` on each subcommand. With it, only the options listed in
+ * UDP_OPTIONS apply (the rest are TCP's: a usage error), and `modes` restrictions do not: the
+ * datagram path has no fork, cluster, stream or connect. The options marked `udpOnly` apply with
+ * `--udp` only.
+ */
+const udp: OptionSpec[] = [
+  {
+    flag: 'udp', short: 'u', key: 'udp', kind: 'flag', default: false, commands: ['server', 'client', 'bench'],
+    help: 'UDP datagrams instead of TCP (RFC 862): the server in event mode only, forgetting a source idle for 30 s (`--idle-timeout`); client and bench wait 1 s for an echo (`--timeout`); bench: ping-pong, `--rate` in datagrams a second',
+  },
+  {
+    flag: 'udp-allow-low-ports', key: 'udpAllowLowPorts', kind: 'flag', default: false, commands: ['server'], udpOnly: true,
+    help: 'answer datagrams from source port 0 and from the ports of reflecting services (7, 13, 17, 19, 37, 53, ...) too: for a lab only',
+  },
+  {
+    flag: 'udp-rate', key: 'udpRate', kind: 'integer', arg: 'N', min: 0, max: 100_000_000, default: 10_000, commands: ['server'], udpOnly: true,
+    help: 'most datagrams a second answered per source address (a token bucket, 1 s of burst); the excess is dropped and counted; 0: no limit',
+  },
+  {
+    flag: 'udp-max-sources', key: 'udpMaxSources', kind: 'integer', arg: 'N', min: 1, max: 10_000_000, default: 65_536, commands: ['server'], udpOnly: true,
+    help: 'most source addresses tracked at once (rate and counters); past it the longest-known one is evicted',
+  },
+  {
+    flag: 'datagram-size', key: 'datagramSize', kind: 'size', arg: 'SIZE', min: 1, max: 65_527, default: 1200, commands: ['client'], udpOnly: true,
+    help: 'bytes of stdin per datagram in pipe mode (at most 65507 over IPv4, 65527 over IPv6)',
+  },
+  {
+    flag: 'retries', key: 'retries', kind: 'integer', arg: 'N', min: 0, max: 100, default: 3, commands: ['client'], udpOnly: true,
+    help: 'pipe mode: times a datagram not echoed within --timeout is sent again before it counts as lost',
+  },
+];
+
+/** The options that apply with `--udp`, by subcommand (long flags). */
+export const UDP_OPTIONS: Record<Command, readonly string[]> = {
+  server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'help', 'version'],
+  client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
+  bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
+  // ping has no --udp (yet): nothing of it applies with it.
+  ping: [],
+};
+
+/** The one mode each subcommand's `--udp` has. */
+export const UDP_MODES: Partial<Record<Command, string>> = { server: 'event', bench: 'pingpong' };
+
+/** Defaults that differ with `--udp`: a datagram's echo comes within a second or not at all. */
+export const UDP_DEFAULTS: Partial<Record<Command, Record<string, OptionValue>>> = {
+  // A source silent this long is forgotten (its counters and rate); TCP's default, 0, is off.
+  server: { idleTimeoutMs: 30_000 },
+  client: { timeoutMs: 1000 },
+  bench: { timeoutMs: 1000 },
+};
 
 const families: OptionSpec[] = [
   {
@@ -280,7 +344,7 @@ const ping: OptionSpec[] = [
 ];
 
 /** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...ping, ...common];
+export const OPTIONS: readonly OptionSpec[] = [...server, ...families, ...client, ...tlsClient, ...bench, ...ping, ...udp, ...common];
 
 /** The options one subcommand takes, in help order. */
 export function optionsOf(command: Command): OptionSpec[] {

@@ -105,6 +105,10 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     return open;
   }
 
+  get closing(): boolean {
+    return this.#shutdown.started;
+  }
+
   /** The workers' pids. */
   get childPids(): number[] {
     return this.#workers.flatMap((w) => (w?.child.pid === undefined ? [] : [w.child.pid]));

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { UsageError } from '../errors.js';
 import { resolveOptions } from '../options/resolve.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { AddressRules } from './address-rules.js';
-import { UsageError } from '../errors.js';
 import { ClusterEchoServer } from './cluster-mode.js';
 import { addressUrl, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { drainDispatcher, type ConnectionHooks, type Dispatcher } from './connection-events.js';
@@ -105,6 +105,10 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   /** Connections closed at once: `maxConnections` were open, or `allow`/`deny` refused the address. */
   get rejectedConnections(): number {
     return this.#rejected;
+  }
+
+  get closing(): boolean {
+    return this.#shutdown.started;
   }
 
   /** Fork mode: the pids of the child processes alive now, spares included; empty in other modes. */
@@ -209,6 +213,8 @@ const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
   const o = resolveOptions('server', options) as unknown as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  // A TCP server that silently ignored `udp: true` would be a mode behaving like another.
+  if ((o as { udp?: boolean }).udp === true) throw new UsageError('`udp: true` is startUdpEchoServer()\'s: startEchoServer() serves TCP');
   const tls = await resolveServerTls(options.tls);
   const faults = options.faults === undefined ? undefined : checkFaults(options.faults, 'faults.');
   const settings: EchoSettings = {

@@ -16,6 +16,11 @@ export class Shutdown {
     this.#forced = new Promise((resolve) => (this.#force = resolve));
   }
 
+  /** True once `start` has been called: the server is draining or closed. */
+  get started(): boolean {
+    return this.#done !== undefined;
+  }
+
   /** Starts the shutdown (forced: close everything now) unless it has started; resolves when it is over. */
   start(force: boolean): Promise<void> {
     if (force) this.#force();

@@ -170,6 +170,8 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
    * -fingerprint -sha256` prints it): what a client pins a temporary certificate by.
    */
   readonly tlsFingerprint: string | undefined;
+  /** True from the moment `close()` or `destroy()` is called: the server no longer accepts. */
+  readonly closing: boolean;
   /**
    * Changes the faults in force: new connections get them at once, open ones from their next read
    * (a delay) or write (pacing, pieces, close/reset/stall counts). In fork and cluster modes every

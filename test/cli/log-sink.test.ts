@@ -58,3 +58,24 @@ test('past the bound lines are counted, not queued, and the count is logged when
   assert.deepEqual(writes, ['a'.repeat(40) + '\n', 'b'.repeat(20) + '\n', 'T warning 9 log lines dropped\n']);
   assert.equal(log.dropped, 0);
 });
+
+test('JSON logs: the dropped-lines warning is written by droppedLine, under the same bound', async () => {
+  let release: (() => void) | undefined;
+  const writes: string[] = [];
+  const stream = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _encoding, callback) {
+      writes.push(chunk.toString());
+      if (release === undefined && writes.length === 1) release = callback;
+      else callback();
+    },
+  });
+  const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T', droppedLine: (dropped) => JSON.stringify({ event: 'warning', dropped }) });
+  log.line('a'.repeat(40));
+  log.flush();
+  for (let i = 0; i < 10; i++) log.line('b'.repeat(20));
+  assert.equal(log.dropped, 9);
+  (release as () => void)();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.at(-1), '{"event":"warning","dropped":9}\n');
+});

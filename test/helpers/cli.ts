@@ -53,6 +53,8 @@ export interface SpawnOptions {
   maxFds?: number;
   /** Listen on this Unix socket (`--unix`) instead of 127.0.0.1 and a free port; `port` is then NaN. */
   unix?: string;
+  /** The ready line to wait for (`--log-format json` has its own). @default /^tcpecho listening on / */
+  ready?: RegExp;
 }
 
 export async function spawnServer(t: TestContext, args: string[] = [], options: SpawnOptions = {}): Promise<ServerProcess> {
@@ -89,7 +91,7 @@ export async function spawnServer(t: TestContext, args: string[] = [], options: 
     const found = new Promise<string>((resolve) => watchers.add({ pattern, resolve }));
     return within(found, timeoutMs, `server log line ${pattern} (got: ${lines.join(' | ')})`);
   }
-  const ready = await waitForLine(/^tcpecho listening on /);
+  const ready = await waitForLine(options.ready ?? /^tcpecho listening on /);
   const port = Number(/:(\d+) \(mode/.exec(ready)?.[1]);
   return { child, port, lines, waitForLine };
 }

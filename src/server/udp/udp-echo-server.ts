@@ -1,0 +1,222 @@
+import dgram from 'node:dgram';
+import dns from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../../errors.js';
+import { resolveOptions } from '../../options/resolve.js';
+import { formatAddress } from '../../options/values.js';
+import { AddressRules, unmapped } from '../address-rules.js';
+import type { EchoServerAddress } from '../types.js';
+import { DatagramDump } from './datagram-dump.js';
+import { isReflectingPort } from './reflection.js';
+import { SourceTable, type EvictReason, type Source } from './source-table.js';
+import {
+  DROP_REASONS,
+  type DropReason,
+  type UdpEchoServer,
+  type UdpEchoServerEvents,
+  type UdpEchoServerOptions,
+  type UdpEchoStats,
+} from './types.js';
+
+/**
+ * Datagrams queued in libuv (not yet taken by the kernel) past which an echo is dropped
+ * (`send-queue`): dgram's send() queues without bound when the socket's send buffer is full.
+ */
+const MAX_SEND_QUEUE = 1024;
+/** Asked for the receive buffer, so that a burst is queued rather than lost (capped by net.core.rmem_max). */
+const RECV_BUFFER_BYTES = 4 * 2 ** 20;
+
+type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny'>> & { allow: string[] | undefined; deny: string[] | undefined };
+
+class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements UdpEchoServer {
+  readonly mode = 'event' as const;
+  readonly transport = 'udp' as const;
+  readonly #socket: dgram.Socket;
+  readonly #table: SourceTable;
+  readonly #rules: AddressRules | undefined;
+  readonly #checkPorts: boolean;
+  readonly #rate: number;
+  readonly #dump: DatagramDump | undefined;
+  readonly #dropped: Record<DropReason, number> = { 'reflection-port': 0, rate: 0, denied: 0, 'send-queue': 0 };
+  #received = 0;
+  #echoed = 0;
+  #echoedBytes = 0;
+  #sweeper: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** @internal use startUdpEchoServer */
+  constructor(o: Resolved, type: 'udp4' | 'udp6') {
+    super();
+    this.#rules = AddressRules.from(o.allow, o.deny);
+    this.#checkPorts = !o.udpAllowLowPorts;
+    this.#rate = o.udpRate;
+    this.#dump = o.hexdump ? new DatagramDump(process.stderr) : undefined;
+    this.#table = new SourceTable({
+      max: o.udpMaxSources,
+      idleMs: o.idleTimeoutMs,
+      rate: o.udpRate,
+      onNew: (source) => this.emit('source', { address: unmapped(source.address), port: source.firstPort }),
+      onEvict: (source, reason) => this.#sourceEvicted(source, reason),
+    });
+    this.#socket = dgram.createSocket({ type, ipv6Only: o.ipv6Only });
+    // Before any I/O: a send error with no listener would crash the process.
+    this.#socket.on('error', (err) => this.emit('warning', err));
+    this.#socket.on('message', (message, remote) => this.#socketOnMessage(message, remote));
+    if (o.idleTimeoutMs > 0) {
+      this.#sweeper = setInterval(() => this.#table.sweep(performance.now()), Math.min(1000, o.idleTimeoutMs));
+      this.#sweeper.unref();
+    }
+  }
+
+  get address(): EchoServerAddress {
+    const { address, port, family } = this.#socket.address();
+    return { host: address, port, family };
+  }
+
+  get url(): string {
+    const { host, port } = this.address;
+    return formatAddress(host, port);
+  }
+
+  get stats(): UdpEchoStats {
+    return {
+      received: this.#received,
+      echoed: this.#echoed,
+      echoedBytes: this.#echoedBytes,
+      dropped: { ...this.#dropped },
+      sources: this.#table.size,
+      evicted: this.#table.evicted,
+      hexdumpSkipped: this.#dump?.skipped ?? 0,
+    };
+  }
+
+  /** @internal */
+  async bind(host: string | undefined, port: number): Promise<void> {
+    const socket = this.#socket;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(bindError(err, host, port));
+      socket.once('error', onError);
+      socket.bind({ port, ...(host === undefined ? {} : { address: host }), exclusive: true }, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    }).catch(async (err: unknown) => {
+      await this.destroy();
+      throw err;
+    });
+    try {
+      if (socket.getRecvBufferSize() < RECV_BUFFER_BYTES) socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+    } catch {
+      // Refused (a container's limits): the kernel's default buffer serves, with more loss under bursts.
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      clearInterval(this.#sweeper);
+      this.#table.clear();
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        // Never bound, or closed already.
+        resolve();
+      }
+    }).then(() => void this.emit('close'));
+    return this.#closing;
+  }
+
+  /** The same as `close()`: a datagram server has nothing to drain. */
+  destroy(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.destroy();
+  }
+
+  #socketOnMessage(message: Buffer, remote: dgram.RemoteInfo): void {
+    this.#received++;
+    const { address, port } = remote;
+    const now = performance.now();
+    const source = this.#table.get(address, port, now);
+    source.lastMs = now;
+    if (this.#checkPorts && isReflectingPort(port)) return this.#drop(source, port, 'reflection-port', now);
+    if (this.#rules !== undefined && !this.#rules.allows(address)) return this.#drop(source, port, 'denied', now);
+    if (this.#rate > 0 && !source.take(now, this.#rate)) return this.#drop(source, port, 'rate', now);
+    if (this.#socket.getSendQueueCount() >= MAX_SEND_QUEUE) return this.#drop(source, port, 'send-queue', now);
+    if (this.#dump !== undefined) this.#dump.received(formatAddress(unmapped(address), port), message);
+    // RFC 862: "send it back as it came", to the address and port it came from, whatever its
+    // size (an empty datagram too).
+    this.#socket.send(message, port, address);
+    source.datagrams++;
+    source.bytes += message.length;
+    this.#echoed++;
+    this.#echoedBytes += message.length;
+    if (this.#dump !== undefined) this.#dump.sent(formatAddress(unmapped(address), port), message.length);
+  }
+
+  #drop(source: Source, port: number, reason: DropReason, now: number): void {
+    this.#dropped[reason]++;
+    source.dropped++;
+    // Reported at most once a second per source: a flood must not become a flood of log lines.
+    if (now - source.lastDropReportMs < 1000) return;
+    source.lastDropReportMs = now;
+    this.emit('drop', { address: unmapped(source.address), port, reason, dropped: source.dropped });
+  }
+
+  #sourceEvicted(source: Source, reason: EvictReason): void {
+    this.emit('evict', {
+      address: unmapped(source.address),
+      port: source.firstPort,
+      reason,
+      datagrams: source.datagrams,
+      bytes: source.bytes,
+      dropped: source.dropped,
+    });
+  }
+}
+
+function bindError(err: Error, host: string | undefined, port: number): Error {
+  const where = host === undefined ? `UDP port ${port}` : `UDP ${formatAddress(host, port)}`;
+  switch (systemCode(err)) {
+    case 'EADDRINUSE':
+      return new AddressInUseError(`Cannot bind ${where}: address already in use (EADDRINUSE)`, { cause: err });
+    case 'EACCES':
+      return new PermissionDeniedError(`Cannot bind ${where}: permission denied (EACCES); ports below 1024 need root or CAP_NET_BIND_SERVICE`, { cause: err });
+    case 'EADDRNOTAVAIL':
+      return new ListenError(`Cannot bind ${where}: no such local address (EADDRNOTAVAIL)`, { cause: err });
+    default:
+      return new ListenError(`Cannot bind ${where}: ${err.message}`, { cause: err });
+  }
+}
+
+/** The socket type for `host`: a literal's family, `'*'` dual-stack IPv6, a name looked up. */
+async function socketType(host: string): Promise<{ type: 'udp4' | 'udp6'; bindHost: string | undefined }> {
+  if (host === '*') return { type: 'udp6', bindHost: '::' };
+  const family = net.isIP(host);
+  if (family !== 0) return { type: family === 4 ? 'udp4' : 'udp6', bindHost: host };
+  try {
+    const found = await dns.lookup(host);
+    return { type: found.family === 6 ? 'udp6' : 'udp4', bindHost: found.address };
+  } catch (err) {
+    throw new ListenError(`Cannot bind UDP ${host}: unknown host \`${host}\``, { cause: err });
+  }
+}
+
+/** Every drop reason, for reports that list them all. */
+export { DROP_REASONS };
+
+/**
+ * Starts a UDP echo server (RFC 862); resolves once its socket is bound. With no options: a free
+ * port of 127.0.0.1, reflection checks on, 10,000 datagrams a second per source address. Takes
+ * the options of `startEchoServer` that apply to datagrams (a TCP-only one is a `UsageError`).
+ */
+export async function startUdpEchoServer(options: UdpEchoServerOptions = {}): Promise<UdpEchoServer> {
+  // Checked against the option table as the CLI's are, with UDP's defaults (UDP_DEFAULTS).
+  const o = resolveOptions('server', { ...options, udp: true }) as unknown as Resolved;
+  const { type, bindHost } = await socketType(o.host);
+  const server = new DatagramEchoServer(o, type);
+  await server.bind(bindHost, o.port);
+  return server;
+}

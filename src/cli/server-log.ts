@@ -27,9 +27,17 @@ export function logConnections(server: EchoServer, write: (line: string) => void
     const reason = detail === undefined ? info.reason : `${info.reason} (${detail})`;
     write(
       `${stamp()} close #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}` +
-        ` bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)}${info.faults === undefined ? '' : ` faults=${info.faults.join(',')}`} reason=${reason}`,
+        `${proxyText(info)} bytes=${info.bytesWritten} duration=${info.durationMs.toFixed(1)}ms${tlsText(info)}${info.faults === undefined ? '' : ` faults=${info.faults.join(',')}`} reason=${reason}`,
     );
   });
+}
+
+/** ` proxy=BALANCER:PORT` (and the header's ALPN and authority) with the PROXY protocol, or nothing. */
+function proxyText(info: ConnectionClose): string {
+  if (info.proxyAddress === undefined) return '';
+  const alpn = info.proxyAlpn === undefined ? '' : ` proxy-alpn=${info.proxyAlpn}`;
+  const authority = info.proxyAuthority === undefined ? '' : ` proxy-authority=${info.proxyAuthority}`;
+  return ` proxy=${peer(info.proxyAddress, info.proxyPort ?? 0)}${alpn}${authority}`;
 }
 
 /** The same events as objects: the fields of the text line, under their library names. */
@@ -51,6 +59,10 @@ function logConnectionsJson(server: EchoServer, write: (line: string) => void): 
       childExit: info.childExit,
       tls: info.tls,
       faults: info.faults,
+      proxyAddress: info.proxyAddress === undefined ? undefined : plainAddress(info.proxyAddress),
+      proxyPort: info.proxyPort,
+      proxyAlpn: info.proxyAlpn,
+      proxyAuthority: info.proxyAuthority,
     }));
   });
 }

@@ -170,7 +170,15 @@ const server: OptionSpec[] = [
   { flag: 'alpn', key: 'alpn', kind: 'text', arg: 'LIST', cliOnly: true, libraryText: '`tls.alpn` (array)', commands: ['server'], help: 'comma-separated ALPN protocols offered (`h2,http/1.1`); the one negotiated is logged' },
   {
     flag: 'handshake-timeout', key: 'handshakeTimeoutMs', kind: 'seconds', arg: 'SECS', min: 1, max: DAY_MS, default: 10_000, commands: ['server'],
-    help: 'close a connection whose TLS handshake has not completed within this long',
+    help: 'close a connection whose TLS handshake (or, with --proxy-protocol, PROXY header) has not completed within this long',
+  },
+  {
+    flag: 'proxy-protocol', key: 'proxyProtocol', kind: 'flag', default: false, commands: ['server'],
+    help: 'every connection starts with a PROXY protocol header (v1 or v2, from a balancer): its client address is the one logged and matched by --allow/--deny; the header is not echoed',
+  },
+  {
+    flag: 'proxy-from', key: 'proxyFrom', kind: 'cidr', arg: 'CIDR', repeatable: true, commands: ['server'],
+    help: 'with --proxy-protocol, accept connections only from these balancers (repeatable); others are refused unread (`reason=proxy-untrusted`)',
   },
   {
     flag: 'allow', key: 'allow', kind: 'cidr', arg: 'CIDR', repeatable: true, commands: ['server'],

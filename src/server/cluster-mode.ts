@@ -280,7 +280,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       socket.destroy();
       if (remoteAddress === undefined || remotePort === undefined) return;
       this.#rejected++;
-      this.emit('reject', { remoteAddress, remotePort, reason: 'denied', rejected: this.#rejected });
+      this.emit('reject', { remoteAddress, remotePort, reason: this.#options.settings.proxyProtocol === true ? 'proxy-untrusted' : 'denied', rejected: this.#rejected });
       return;
     }
     this.#route(socket);

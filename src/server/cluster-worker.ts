@@ -51,7 +51,7 @@ function serveAccepted(socket: net.Socket): void {
   if (rules !== undefined && remoteAddress !== undefined && remotePort !== undefined && !rules.allows(remoteAddress)) {
     socket.on('error', () => {});
     socket.destroy();
-    send({ type: 'reject', remoteAddress, remotePort, reason: 'denied' });
+    send({ type: 'reject', remoteAddress, remotePort, reason: config?.settings.proxyProtocol === true ? 'proxy-untrusted' : 'denied' });
     return;
   }
   serve(socket);

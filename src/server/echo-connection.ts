@@ -17,9 +17,12 @@ import { FaultyEcho } from './faults/faulty-echo.js';
  * - `child-exit`: fork mode only, the child serving it exited before reporting (killed, crashed);
  * - `handoff-failed`: fork mode only, the child could not take the connection over;
  * - `gone`: fork mode and the cluster primary, the client left (FIN or reset) while it waited for a process;
- * - `tls-error`: the TLS handshake failed or timed out (`errorCode` says why); nothing was echoed.
+ * - `tls-error`: the TLS handshake failed or timed out (`errorCode` says why); nothing was echoed;
+ * - `proxy-error`: with the PROXY protocol, the header was missing, malformed, truncated or late
+ *   (`errorCode` says what); nothing was echoed;
+ * - `denied`: with the PROXY protocol, `allow`/`deny` refused the client address of the header.
  */
-export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone' | 'tls-error';
+export type CloseReason = 'eof' | 'reset' | 'error' | 'idle' | 'aborted' | 'child-exit' | 'handoff-failed' | 'gone' | 'tls-error' | 'proxy-error' | 'denied';
 
 /** What one connection did, reported when it has closed. */
 export interface EchoResult {
@@ -39,6 +42,15 @@ export interface EchoResult {
   tls?: TlsDetails;
   /** The echo faults that acted on this connection, in the order they apply (`delay`, `chunk`, ...). */
   faults?: string[];
+  /** With the PROXY protocol, once the header is read: the client's address and port it carried (a LOCAL header: the balancer's own). */
+  remoteAddress?: string;
+  remotePort?: number;
+  /** With the PROXY protocol: the balancer's address and port (the TCP peer). */
+  proxyAddress?: string;
+  proxyPort?: number;
+  /** The v2 header's ALPN (0x01) and authority (0x02) TLVs, when it had them. */
+  proxyAlpn?: string;
+  proxyAuthority?: string;
 }
 
 export type EchoDone = (result: EchoResult) => void;

@@ -41,6 +41,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   /** Listening on a Unix socket: connections have no peer address. */
   readonly #unix: boolean;
   readonly #rules: AddressRules | undefined;
+  /** Why `#rules` refuse: `denied`, or `proxy-untrusted` when they are `proxyFrom`. */
+  readonly #ruleReason: ConnectionReject['reason'];
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
   #nextId = 1;
   #rejected = 0;
@@ -62,6 +64,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     this.mode = options.mode;
     this.#unix = options.unix;
     this.#rules = rules;
+    this.#ruleReason = settings.proxyProtocol === true ? 'proxy-untrusted' : 'denied';
     this.tlsFingerprint = tls?.fingerprint;
     this.#faults = settings.faults;
     this.#drainTimeoutMs = options.drainTimeoutMs;
@@ -181,7 +184,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     }
     // Refused on the address alone, before anything reads the socket (pauseOnConnect): in fork
     // mode no child is used. Node 20 ignores the server's `blockList` option, hence our own check.
-    if (this.#rules !== undefined && !this.#rules.allows(remoteAddress)) return this.#reject(socket, remoteAddress, remotePort, 'denied');
+    // With the PROXY protocol these are `proxyFrom`; `allow`/`deny` wait for the header.
+    if (this.#rules !== undefined && !this.#rules.allows(remoteAddress)) return this.#reject(socket, remoteAddress, remotePort, this.#ruleReason);
     // Closed at once rather than left to wait: the client learns now, and the ones already
     // served keep their share. (Node's own maxConnections cannot be used: it is unsupported
     // once sockets are handed to other processes, and cluster mode hangs the excess client.)
@@ -223,6 +227,18 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     tls: tls?.settings,
     faults: faults === undefined || Object.keys(faults).length === 0 ? undefined : faults,
   };
+  const proxyFrom = (o.proxyFrom as string[] | undefined) ?? [];
+  if (o.proxyProtocol) {
+    // allow/deny are matched where the header is read, against the client address it carries;
+    // the accepting process checks the balancer's address against proxyFrom alone.
+    settings.proxyProtocol = true;
+    settings.allow = o.allow ?? [];
+    settings.deny = o.deny ?? [];
+  } else if (proxyFrom.length > 0) {
+    throw new UsageError('--proxy-from (proxyFrom) needs --proxy-protocol (proxyProtocol)');
+  }
+  const acceptAllow = o.proxyProtocol ? proxyFrom : o.allow ?? [];
+  const acceptDeny = o.proxyProtocol ? [] : o.deny ?? [];
   // `*`: no host for listen(), which then takes every interface, IPv6 and IPv4 alike.
   // Neither has a default: undefined unless given (a Unix socket instead of TCP).
   const unix = o.unix as string | undefined;
@@ -239,8 +255,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       drainTimeoutMs: o.drainTimeoutMs,
       settings,
       tlsFingerprint: tls?.fingerprint,
-      allow: o.allow ?? [],
-      deny: o.deny ?? [],
+      allow: acceptAllow,
+      deny: acceptDeny,
     });
     await cluster.start();
     return cluster;
@@ -252,7 +268,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     drainTimeoutMs: o.drainTimeoutMs,
     maxConnections: o.maxConnections,
     unix: isUnixTarget(listen),
-  }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls, AddressRules.from(o.allow, o.deny));
+  }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls, AddressRules.from(acceptAllow, acceptDeny));
   await server.listen(listen);
   return server;
 }

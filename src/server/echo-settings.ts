@@ -16,6 +16,11 @@ export interface EchoSettings {
   tls: TlsSettings | undefined;
   /** The faults in force when the process starts; `setFaults` changes them later. */
   faults: Faults | undefined;
+  /** Each connection starts with a PROXY protocol header, read before anything else (proxy-protocol.ts). */
+  proxyProtocol?: boolean;
+  /** With `proxyProtocol`: `allow`/`deny`, matched here against the client address the header carries. */
+  allow?: string[];
+  deny?: string[];
 }
 
 /** Settings with nothing on: a plain echo that never times out. */

@@ -33,8 +33,11 @@ export class EventDispatcher implements Dispatcher {
       const close: ConnectionClose = result as ConnectionClose;
       // The result becomes the event: one object per connection, not a copy of two.
       close.id = info.id;
-      close.remoteAddress = info.remoteAddress;
-      close.remotePort = info.remotePort;
+      // With the PROXY protocol the result already holds the client's address, from the header.
+      if (close.remoteAddress === undefined) {
+        close.remoteAddress = info.remoteAddress;
+        close.remotePort = info.remotePort;
+      }
       if (info.pid !== undefined) close.pid = info.pid;
       this.#hooks.close(close);
       if (this.#sockets.size === 0) this.#idle.wake();

@@ -4,6 +4,9 @@ import type { EchoContext } from './echo-context.js';
 import type { EchoSettings } from './echo-settings.js';
 import { HexdumpTap } from '../hexdump.js';
 import type { TlsAcceptor } from './tls/tls-acceptor.js';
+import { AddressRules } from './address-rules.js';
+import { ProxyHeaderParser, type ProxyHeader } from './proxy-protocol.js';
+import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 
 /** One process's way of serving connections: its echo state, its settings, its TLS acceptor. */
 export interface ConnectionServing {
@@ -11,6 +14,8 @@ export interface ConnectionServing {
   settings: EchoSettings;
   /** Made once per process from `settings.tls`. */
   tls: TlsAcceptor | undefined;
+  /** With the PROXY protocol: `allow`/`deny`, matched against the header's client address. */
+  rules?: AddressRules | undefined;
 }
 
 /**
@@ -19,9 +24,10 @@ export interface ConnectionServing {
  */
 export async function connectionServing(context: EchoContext, settings: EchoSettings): Promise<ConnectionServing> {
   context.faults = settings.faults;
-  if (settings.tls === undefined) return { context, settings, tls: undefined };
+  const rules = settings.proxyProtocol === true ? AddressRules.from(settings.allow, settings.deny) : undefined;
+  if (settings.tls === undefined) return { context, settings, tls: undefined, rules };
   const { TlsAcceptor } = await import('./tls/tls-acceptor.js');
-  return { context, settings, tls: new TlsAcceptor(settings.tls, settings.handshakeTimeoutMs) };
+  return { context, settings, tls: new TlsAcceptor(settings.tls, settings.handshakeTimeoutMs), rules };
 }
 
 /** A connection being served: `destroy()` ends it whatever stage it is in. */
@@ -60,6 +66,90 @@ function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: 
 }
 
 function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number): ServedConnection {
+  if (serving.settings.proxyProtocol === true) return afterProxyHeader(socket, serving, done, id);
+  return serveStages(socket, serving, done, id);
+}
+
+/**
+ * The PROXY protocol stage, before TLS and the echo: the header is read (`'data'` events, the
+ * socket then paused), the bytes after it are put back with `unshift()`, and the socket goes on to
+ * the next stages, which therefore read it the stream way (adoption needs an unread socket). The
+ * header is never echoed. A bad, truncated or late header (past `handshakeTimeoutMs`) closes the
+ * connection: reason `proxy-error`, `errorCode` what was wrong. With `allow`/`deny` the client
+ * address of the header is matched: refused, reason `denied`.
+ */
+function afterProxyHeader(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number): ServedConnection {
+  const startedAt = performance.now();
+  const parser = new ProxyHeaderParser();
+  let served: ServedConnection | undefined;
+  let settled = false;
+  let aborted = false;
+  const peerAddress = socket.remoteAddress ?? UNIX_PEER_ADDRESS;
+  const peerPort = socket.remotePort ?? 0;
+  const stop = (): void => {
+    settled = true;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('close', onClose);
+  };
+  const fail = (reason: 'proxy-error' | 'denied' | 'aborted', what: string | undefined, header?: ProxyHeader): void => {
+    if (settled) return;
+    stop();
+    socket.destroy();
+    const result: EchoResult = { bytesRead: socket.bytesRead, bytesWritten: 0, durationMs: performance.now() - startedAt, reason };
+    if (what !== undefined) result.errorCode = what;
+    if (header !== undefined) addAddresses(result, header, peerAddress, peerPort);
+    done(result);
+  };
+  const onData = (chunk: Buffer): void => {
+    const parsed = parser.push(chunk);
+    if (parsed.state === 'more') return;
+    if (parsed.state === 'error') return fail('proxy-error', parsed.what);
+    const { header, rest } = parsed;
+    const client = header.command === 'proxy' ? (header.remoteAddress as string) : peerAddress;
+    if (serving.rules !== undefined && !serving.rules.allows(client)) return fail('denied', undefined, header);
+    stop();
+    socket.pause();
+    const headerBytes = socket.bytesRead - socket.readableLength - rest.length;
+    if (rest.length > 0) socket.unshift(rest);
+    served = serveStages(socket, serving, (result) => {
+      addAddresses(result, header, peerAddress, peerPort);
+      // The header is not the client's data: bytes are what was echoed and what came after it.
+      if (serving.tls === undefined) result.bytesRead = Math.max(0, result.bytesRead - headerBytes);
+      done(result);
+    }, id);
+  };
+  const onEnd = (): void => fail('proxy-error', socket.bytesRead === 0 ? 'no header' : 'truncated header');
+  const onClose = (): void => fail(aborted ? 'aborted' : 'proxy-error', aborted ? undefined : 'closed during header');
+  const timer = setTimeout(() => fail('proxy-error', 'header timeout'), serving.settings.handshakeTimeoutMs);
+  socket.on('error', () => {});
+  socket.allowHalfOpen = true;
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('close', onClose);
+  socket.resume();
+  return {
+    destroy: () => {
+      if (served !== undefined) return served.destroy();
+      aborted = true;
+      socket.destroy();
+    },
+  };
+}
+
+/** The header's client address on the record (a LOCAL header: the balancer's own), and the balancer's. */
+function addAddresses(result: EchoResult, header: ProxyHeader, peerAddress: string, peerPort: number): void {
+  result.remoteAddress = header.command === 'proxy' ? (header.remoteAddress as string) : peerAddress;
+  result.remotePort = header.command === 'proxy' ? (header.remotePort as number) : peerPort;
+  result.proxyAddress = peerAddress;
+  result.proxyPort = peerPort;
+  if (header.alpn !== undefined) result.proxyAlpn = header.alpn;
+  if (header.authority !== undefined) result.proxyAuthority = header.authority;
+}
+
+/** TLS when there is TLS, then the echo. */
+function serveStages(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number): ServedConnection {
   const { context, settings, tls } = serving;
   const dump = settings.hexdump ? new HexdumpTap(`#${id} `) : undefined;
   if (tls === undefined) return echoConnection(socket, context, done, settings.idleTimeoutMs, dump);

@@ -81,6 +81,14 @@ export interface EchoServerOptions {
   hexdump?: boolean;
   /** Faults on the echo from the start (see `setFaults`). @default none */
   faults?: Faults;
+  /**
+   * Every connection starts with a PROXY protocol header (v1 or v2); `allow`/`deny` and the close
+   * event's `remoteAddress` are then the client's it carries, `proxyAddress` the balancer's. A
+   * missing or bad header closes the connection (reason `proxy-error`). @default false
+   */
+  proxyProtocol?: boolean;
+  /** With `proxyProtocol`: only these balancers may connect; others are rejected with reason `proxy-untrusted`. @default [] (any) */
+  proxyFrom?: string[];
 }
 
 /** The certificate and settings of a TLS server. */
@@ -128,9 +136,10 @@ export interface ConnectionReject {
   remotePort: number;
   /**
    * `max-connections`: the limit was reached; `denied`: `allow`/`deny` refused the address;
-   * `refused`: the `refuseRate` fault reset it.
+   * `refused`: the `refuseRate` fault reset it; `proxy-untrusted`: with `proxyProtocol`, the peer
+   * is not in `proxyFrom`.
    */
-  reason: 'max-connections' | 'denied' | 'refused';
+  reason: 'max-connections' | 'denied' | 'refused' | 'proxy-untrusted';
   /** Connections rejected so far by this server. */
   rejected: number;
 }

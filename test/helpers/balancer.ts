@@ -1,0 +1,50 @@
+// What the balancer tests share: a free port for the balancer, `tcpecho bench` through it, and
+// what a `--proxy-protocol` backend's log says it served.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { collect, CLI, type ServerProcess } from './cli.js';
+
+/** A port free a moment ago on 127.0.0.1, for a balancer that cannot be told to pick one. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface BenchResult {
+  messages: number;
+  errorTotal: number;
+  errors: Record<string, number>;
+}
+
+export async function bench(port: number, connections: number): Promise<BenchResult> {
+  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), '-c', String(connections), '-d', '2', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = await collect(child, null, 30_000, 'tcpecho bench through the balancer');
+  assert.equal(result.code, 0, `bench failed: ${result.stdout.toString()} ${result.stderr}`);
+  return JSON.parse(result.stdout.toString()) as BenchResult;
+}
+
+export interface Served {
+  /** Close lines of the bench's connections: client `address:port`, and the balancer's. */
+  clients: Array<{ client: string; proxy: string }>;
+  /** The TCP peers the open lines saw: HAProxy's own addresses and ports. */
+  opened: Set<string>;
+}
+
+export function served(backend: ServerProcess): Served {
+  const opened = new Set<string>();
+  const clients: Array<{ client: string; proxy: string }> = [];
+  for (const line of backend.lines) {
+    const open = / open #\d+ (\S+)/.exec(line);
+    if (open !== null) opened.add(open[1] as string);
+    const close = / close #\d+ (\S+) proxy=(\S+) bytes=(\d+) /.exec(line);
+    // A connection that sent nothing (a balancer's own readiness probe) is not the bench's.
+    if (close !== null && close[3] === '0') continue;
+    // A health check (v2 LOCAL) is served with HAProxy's own address: the client is the proxy.
+    if (close !== null && close[1] !== close[2]) clients.push({ client: close[1] as string, proxy: close[2] as string });
+  }
+  return { clients, opened };
+}

@@ -34,6 +34,8 @@ async function knownTraffic(server: EchoServer): Promise<void> {
   await within(once(denied, 'close'), 5000, 'the denied client closed');
   // Close records come over IPC in fork and cluster modes, possibly after the client saw the close.
   await until(() => closes === 4 && rejects === 1, 5000, () => `4 closes and 1 reject (now ${closes}, ${rejects})`);
+  // Fork mode: a child's slot is free once the child has exited, a moment after its close record.
+  await until(() => server.connections === 0, 5000, () => `no connection open (now ${server.connections})`);
 }
 
 for (const { name, options } of MODES) {

@@ -1,6 +1,7 @@
 // `tcpecho server` with TLS, end to end: the fingerprint line before the ready line, the close
 // line's TLS fields, and one line with exit 2 for every unusable file.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,13 @@ test('--tls alone: the temporary certificate\'s fingerprint, as openssl prints i
 
   const socket = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
   await within(once(socket, 'secureConnect'), 10_000, 'handshake');
-  assert.equal(socket.getPeerCertificate().fingerprint256, fingerprint);
+  const peer = socket.getPeerCertificate();
+  assert.equal(peer.fingerprint256, fingerprint);
+  // The very line openssl prints for the certificate served, with the prefix ours adds.
+  const pem = `-----BEGIN CERTIFICATE-----\n${(peer.raw.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
+  const openssl = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], { input: pem, encoding: 'utf8' });
+  assert.equal(openssl.status, 0, openssl.stderr);
+  assert.equal(`tcpecho tls certificate ${openssl.stdout.trim().replace(/^sha256 /i, 'SHA256 ')}`, server.lines[fingerprintAt]);
   const received = readAll(socket);
   socket.end('pinned');
   assert.equal((await within(received, 5000, 'echo')).toString(), 'pinned');

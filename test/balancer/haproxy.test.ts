@@ -5,14 +5,13 @@
 // health check (`tcp-check send PING` / `expect string PING`): a backend that stops echoing is
 // marked down, and the bench runs on the other alone with zero errors.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { spawnServer } from '../helpers/cli.js';
-import { bench, freePort, served } from '../helpers/balancer.js';
+import { bench, freePort, served, startBalancer } from '../helpers/balancer.js';
 import { until } from '../helpers/timeout.js';
 
 const noHaproxy = spawnSync('haproxy', ['-v']).status !== 0 && 'haproxy is not installed (Debian: apt-get install haproxy)';
@@ -52,26 +51,7 @@ async function startHaproxy(t: TestContext, backends: number[], sendProxy: 'send
   const port = await freePort();
   const file = path.join(dir, 'haproxy.cfg');
   writeFileSync(file, haproxyConfig(port, backends, sendProxy));
-  const child: ChildProcess = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  const lines: string[] = [];
-  const onData = (chunk: Buffer): void => {
-    lines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  await until(async () => {
-    if (child.exitCode !== null) throw new Error(`haproxy exited: ${lines.join(' | ')}`);
-    return new Promise<boolean>((resolve) => {
-      const probe = net.connect({ port, host: '127.0.0.1' }, () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on('error', () => resolve(false));
-    });
-  }, 10_000, () => `haproxy listening on ${port} (${lines.join(' | ')})`, 50);
+  const { lines } = await startBalancer(t, 'haproxy', ['-f', file, '-db'], port);
   return { port, lines };
 }
 

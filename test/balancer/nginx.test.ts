@@ -3,14 +3,13 @@
 // backends (nginx's default round-robin), driven by `tcpecho bench`: zero errors with every byte
 // verified, each backend a share, the bench's ports (not nginx's) in the backends' close lines.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnServer } from '../helpers/cli.js';
-import { bench, freePort, served } from '../helpers/balancer.js';
+import { bench, freePort, served, startBalancer } from '../helpers/balancer.js';
 import { until } from '../helpers/timeout.js';
 
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
@@ -50,22 +49,7 @@ test('nginx stream with proxy_protocol on: zero errors, each backend a share, th
   const port = await freePort();
   const file = path.join(dir, 'nginx.conf');
   writeFileSync(file, nginxConfig(dir, port, backends.map((b) => b.port)));
-  const child: ChildProcess = spawn('nginx', ['-p', dir, '-e', 'stderr', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  const lines: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter((line) => line !== '')));
-  await until(async () => {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${lines.join(' | ')}`);
-    return new Promise<boolean>((resolve) => {
-      const probe = net.connect({ port, host: '127.0.0.1' }, () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on('error', () => resolve(false));
-    });
-  }, 10_000, () => `nginx listening on ${port} (${lines.join(' | ')})`, 50);
+  await startBalancer(t, 'nginx', ['-p', dir, '-e', 'stderr', '-c', file], port);
   // The probe itself reached a backend, without a header: nginx sent one; it is a short connection.
   const connections = 8;
   const result = await bench(port, connections);

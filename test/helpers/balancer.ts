@@ -1,9 +1,39 @@
 // What the balancer tests share: a free port for the balancer, `tcpecho bench` through it, and
 // what a `--proxy-protocol` backend's log says it served.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 import { collect, CLI, type ServerProcess } from './cli.js';
+import { until } from './timeout.js';
+
+/**
+ * Starts a balancer (`haproxy`, `nginx`) killed when the test ends, and resolves once `port`
+ * accepts connections; its output lines (stdout and stderr) are collected as they come.
+ */
+export async function startBalancer(t: TestContext, command: string, args: string[], port: number): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
+  const lines: string[] = [];
+  const onData = (chunk: Buffer): void => {
+    lines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`${command} exited: ${lines.join(' | ')}`);
+    return new Promise<boolean>((resolve) => {
+      const probe = net.connect({ port, host: '127.0.0.1' }, () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', () => resolve(false));
+    });
+  }, 10_000, () => `${command} listening on ${port} (${lines.join(' | ')})`, 50);
+  return { child, lines };
+}
 
 /** A port free a moment ago on 127.0.0.1, for a balancer that cannot be told to pick one. */
 export async function freePort(): Promise<number> {

@@ -15,7 +15,7 @@ import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEv
 import { WaitingClients } from './waiting-clients.js';
 import type { EchoSettings } from './echo-settings.js';
 import { broadcastFaults } from './faults/fault-broadcast.js';
-import { checkFaults, type Faults } from './faults/faults.js';
+import { faultsInForce, type Faults } from './faults/faults.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
 
@@ -128,8 +128,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   /** Workers started later (replacements) start with these; every worker alive has them before this resolves. */
   async setFaults(faults: Faults): Promise<void> {
-    const checked = checkFaults(faults);
-    this.#options.settings.faults = Object.keys(checked).length === 0 ? undefined : checked;
+    this.#options.settings.faults = faultsInForce(faults);
     await broadcastFaults(this.#processes, this.#options.settings.faults);
   }
 

@@ -15,7 +15,7 @@ import { EchoContext } from './echo-context.js';
 import type { EchoSettings } from './echo-settings.js';
 import { connectionServing, type ConnectionServing } from './serve-connection.js';
 import { resolveServerTls, type ServerTls } from './tls/server-tls.js';
-import { checkFaults, type Faults } from './faults/faults.js';
+import { faultsInForce, type Faults } from './faults/faults.js';
 import { refusedByFault } from './faults/refuse.js';
 import {
   type CloseOptions,
@@ -143,8 +143,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   }
 
   async setFaults(faults: Faults): Promise<void> {
-    const checked = checkFaults(faults);
-    this.#faults = Object.keys(checked).length === 0 ? undefined : checked;
+    this.#faults = faultsInForce(faults);
     if (this.#dispatcher instanceof ForkDispatcher) await this.#dispatcher.setFaults(this.#faults);
     else (this.#dispatcher as EventDispatcher).echo.faults = this.#faults;
   }
@@ -219,13 +218,13 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   // A TCP server that silently ignored `udp: true` would be a mode behaving like another.
   if ((o as { udp?: boolean }).udp === true) throw new UsageError('`udp: true` is startUdpEchoServer()\'s: startEchoServer() serves TCP');
   const tls = await resolveServerTls(options.tls);
-  const faults = options.faults === undefined ? undefined : checkFaults(options.faults, 'faults.');
+  const faults = options.faults === undefined ? undefined : faultsInForce(options.faults, 'faults.');
   const settings: EchoSettings = {
     idleTimeoutMs: o.idleTimeoutMs,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     hexdump: o.hexdump,
     tls: tls?.settings,
-    faults: faults === undefined || Object.keys(faults).length === 0 ? undefined : faults,
+    faults,
   };
   const proxyFrom = (o.proxyFrom as string[] | undefined) ?? [];
   if (o.proxyProtocol) {

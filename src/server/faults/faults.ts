@@ -89,6 +89,12 @@ export function checkFaults(input: unknown, prefix = ''): Faults {
   return out as Faults;
 }
 
+/** `checkFaults`, with no fault at all as undefined: what a context keeps, so the echo's check is one comparison. */
+export function faultsInForce(input: unknown, prefix = ''): Faults | undefined {
+  const checked = checkFaults(input, prefix);
+  return Object.keys(checked).length === 0 ? undefined : checked;
+}
+
 /** The names of the echo faults in force, in the order they apply: `delay,chunk`. */
 export function echoFaultNames(faults: Faults): string[] {
   const names: string[] = [];

@@ -114,3 +114,16 @@ export async function pingPong(client: net.Socket, rounds: number): Promise<void
     assert.ok((await within(readExactly(client, message.length), 5000, `echo ${i}`)).equals(message));
   }
 }
+
+/** `size` pseudo-random bytes (a multiple of 4), made quickly and reproducibly from `seed` (xorshift32). */
+export function pseudoRandomBytes(size: number, seed: number): Buffer {
+  const data = Buffer.allocUnsafe(size);
+  let x = seed;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data.writeUInt32LE(x >>> 0, i);
+  }
+  return data;
+}

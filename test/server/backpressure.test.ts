@@ -8,7 +8,7 @@ import net from 'node:net';
 import { echoConnection } from '../../src/server/echo-connection.js';
 import { EchoContext } from '../../src/server/echo-context.js';
 import { spawnServer } from '../helpers/cli.js';
-import { connectTo, readExactly } from '../helpers/echo.js';
+import { connectTo, readExactly, pseudoRandomBytes } from '../helpers/echo.js';
 import { rssBytes } from '../helpers/process.js';
 import { listenOnLoopback } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -17,18 +17,6 @@ const TOTAL = 64 * 1024 * 1024;
 /** Far below the 64 MiB that would pile up without backpressure. */
 const MAX_GROWTH = 24 * 1024 * 1024;
 
-/** 64 MiB of pseudo-random bytes, made quickly and reproducibly (xorshift). */
-function payload(): Buffer {
-  const data = Buffer.allocUnsafe(TOTAL);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < TOTAL; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data.writeUInt32LE(x >>> 0, i);
-  }
-  return data;
-}
 
 /** Waits until nothing more leaves the client for a while: the flood has stalled. */
 async function floodStalled(socket: net.Socket): Promise<void> {
@@ -77,7 +65,7 @@ for (const mode of ['event', 'fork'] as const) {
     }
     const before = rssBytes(echoPid);
 
-    const data = payload();
+    const data = pseudoRandomBytes(TOTAL, 0x9e3779b9);
     const expected = createHash('sha256').update(data).digest('hex');
     socket.end(data);
     await floodStalled(socket);
@@ -116,7 +104,7 @@ test('event mode: 64 MiB in 4 KiB writes, one a turn, without reading: the echo 
   t.after(() => idleEcho.destroy());
   const heldBefore = context.held;
 
-  const data = payload();
+  const data = pseudoRandomBytes(TOTAL, 0x9e3779b9);
   const expected = createHash('sha256').update(data).digest('hex');
   let largestRead = 0;
   for (let offset = 0; offset < TOTAL; offset += 4096) {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
 import { CLI } from '../helpers/cli.js';
+import { pseudoRandomBytes } from '../helpers/echo.js';
 import { childrenOf, rssBytes } from '../helpers/process.js';
 import { until, within } from '../helpers/timeout.js';
 
@@ -17,18 +18,6 @@ const MAX_RSS = 300 * 1024 * 1024;
 /** How long stderr is read slowly while the flood runs. */
 const SLOW_MS = 2500;
 
-/** 64 MiB of pseudo-random bytes, made quickly and reproducibly (xorshift). */
-function payload(): Buffer {
-  const data = Buffer.allocUnsafe(TOTAL);
-  let x = 0x2545f491;
-  for (let i = 0; i < TOTAL; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data.writeUInt32LE(x >>> 0, i);
-  }
-  return data;
-}
 
 // Event mode only: a fork child or a cluster worker runs the same echo on the same inherited
 // stderr (test/cli/access-cli.test.ts shows their dumps), and each run of this drains 600 MB of dump.
@@ -56,7 +45,7 @@ for (const mode of MODES) {
     }, 50);
     t.after(() => clearInterval(slowReader));
 
-    const data = payload();
+    const data = pseudoRandomBytes(TOTAL, 0x2545f491);
     const expected = createHash('sha256').update(data).digest('hex');
     const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     t.after(() => client.destroy());

@@ -235,7 +235,8 @@ function running(child: ChildProcess, port: number, { unix, group = false }: { u
   };
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+/** Polls `probe` every 20 ms until it gives a value, for at most `ms`. */
+export async function waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = probe();

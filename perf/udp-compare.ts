@@ -9,7 +9,7 @@ import type { BenchResult } from '../src/bench/index.js';
 import { BenchFailure, nodeBench, type RunSettings } from './drivers.js';
 import { fmt, median, ratio } from './figures.js';
 import { cpuSeconds } from './proc.js';
-import { CLI, OUT, onCpu, type RunningServer, type ServerSpec } from './servers.js';
+import { CLI, OUT, onCpu, waitFor, type RunningServer, type ServerSpec } from './servers.js';
 
 const PLAIN_UDP = fileURLToPath(new URL('./plain-udp-server.js', import.meta.url));
 
@@ -178,14 +178,4 @@ function running(child: ChildProcess, port: number): RunningServer {
       clearTimeout(timer);
     },
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

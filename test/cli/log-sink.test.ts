@@ -35,47 +35,43 @@ test('flush() writes what is pending at once', () => {
   assert.deepEqual(writes, ['last words\n']);
 });
 
-test('past the bound lines are counted, not queued, and the count is logged when the stream drains', async () => {
-  let release: (() => void) | undefined;
+/** A sink that holds back its first write until `release()`, like a pipe nobody reads. */
+function stalledSink(): { stream: Writable; writes: string[]; release: () => void } {
+  let held: (() => void) | undefined;
   const writes: string[] = [];
-  // A sink that takes its time with the first write, like a pipe nobody reads.
   const stream = new Writable({
     highWaterMark: 16,
     write(chunk: Buffer, _encoding, callback) {
       writes.push(chunk.toString());
-      if (release === undefined && writes.length === 1) release = callback;
+      if (held === undefined && writes.length === 1) held = callback;
       else callback();
     },
   });
+  return { stream, writes, release: () => (held as () => void)() };
+}
+
+test('past the bound lines are counted, not queued, and the count is logged when the stream drains', async () => {
+  const { stream, writes, release } = stalledSink();
   const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T' });
   log.line('a'.repeat(40));
   log.flush();
   for (let i = 0; i < 10; i++) log.line('b'.repeat(20));
   // 41 bytes queued in the stream: one more line of 21 fits under 64, the other nine do not.
   assert.equal(log.dropped, 9);
-  (release as () => void)();
+  release();
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(writes, ['a'.repeat(40) + '\n', 'b'.repeat(20) + '\n', 'T warning 9 log lines dropped\n']);
   assert.equal(log.dropped, 0);
 });
 
 test('JSON logs: the dropped-lines warning is written by droppedLine, under the same bound', async () => {
-  let release: (() => void) | undefined;
-  const writes: string[] = [];
-  const stream = new Writable({
-    highWaterMark: 16,
-    write(chunk: Buffer, _encoding, callback) {
-      writes.push(chunk.toString());
-      if (release === undefined && writes.length === 1) release = callback;
-      else callback();
-    },
-  });
+  const { stream, writes, release } = stalledSink();
   const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T', droppedLine: (dropped) => JSON.stringify({ event: 'warning', dropped }) });
   log.line('a'.repeat(40));
   log.flush();
   for (let i = 0; i < 10; i++) log.line('b'.repeat(20));
   assert.equal(log.dropped, 9);
-  (release as () => void)();
+  release();
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(writes.at(-1), '{"event":"warning","dropped":9}\n');
 });

@@ -115,7 +115,8 @@ export class FaultyEcho {
         size = Math.min(size, left);
       }
       if (faults.bandwidthKbps !== undefined) {
-        const perMs = faults.bandwidthKbps / 1; // kilobytes a second = bytes a millisecond
+        // Kilobytes (1000 bytes) a second are bytes a millisecond.
+        const perMs = faults.bandwidthKbps;
         this.#tokens = Math.min(this.#tokens + (now - this.#refilledAt) * perMs, Math.max(perMs * BUCKET_MS, 1));
         this.#refilledAt = now;
         if (this.#tokens < 1) return this.#wake((1 - this.#tokens) / perMs);

@@ -1,4 +1,4 @@
-import { webcrypto, X509Certificate, type webcrypto as WebCrypto } from 'node:crypto';
+import { webcrypto, type webcrypto as WebCrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 // Certificates are made with @peculiar/x509 over Node's own WebCrypto: an X.509 encoder is not
@@ -87,11 +87,6 @@ export async function makeCertificate(request: CertificateRequest): Promise<PemP
  */
 export function makeTemporaryCertificate(): Promise<PemPair> {
   return makeCertificate({ commonName: 'tcpecho temporary certificate', dns: ['localhost'], ips: ['127.0.0.1', '::1'] });
-}
-
-/** `AB:CD:...`: the SHA-256 fingerprint as `openssl x509 -noout -fingerprint -sha256` prints it. */
-export function fingerprintOf(certPem: string | Buffer): string {
-  return new X509Certificate(certPem).fingerprint256;
 }
 
 function importKey(pem: string): Promise<CryptoKey> {

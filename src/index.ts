@@ -3,6 +3,7 @@ export { startEchoServer } from './server/echo-server.js';
 export { SERVER_MODES } from './server/types.js';
 export type { EchoServer, EchoServerOptions, EchoServerAddress, EchoServerEvents, ServerMode, ConnectionReject, CloseOptions, Balance } from './server/types.js';
 export type { ConnectionOpen, ConnectionClose } from './server/connection-events.js';
+export type { EchoServerMetrics, HistogramFigures } from './server/server-counters.js';
 export type { CloseReason, EchoResult } from './server/echo-connection.js';
 export { startMetricsEndpoint } from './server/metrics-endpoint.js';
 export type { MetricsEndpoint, MetricsEndpointOptions } from './server/metrics-endpoint.js';

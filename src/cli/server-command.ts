@@ -11,7 +11,6 @@ import { parseFamily, parseTarget } from './address.js';
 import { serverTlsFromFlags } from './tls-files.js';
 import { faultsFromFlags } from './fault-flags.js';
 import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
-import { startMetricsEndpoint, type MetricsEndpoint } from '../server/metrics-endpoint.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
 import { activationFds, describeFd, type ActivationFd } from '../server/inherited-socket.js';
 import { InheritedSocketError } from '../errors.js';
@@ -59,6 +58,11 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (tls !== undefined) serverOptions.tls = tls.settings;
   }
 
+  // The endpoint starts and stops with the server (the library's `metrics` option).
+  if (cliValues.metricsPort !== undefined) {
+    serverOptions.metrics = { port: cliValues.metricsPort as number, host: (cliValues.metricsHost as string | undefined) ?? '127.0.0.1' };
+  }
+
   if (options.udp === true) {
     const { udpServerCommand } = await import('./udp-server.js');
     return udpServerCommand(serverOptions, flags.quiet === true, io);
@@ -83,17 +87,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     }
     say('control', { url: control.url }, `tcpecho control on ${control.url}`);
   }
-  let metrics: MetricsEndpoint | undefined;
-  if (cliValues.metricsPort !== undefined) {
-    try {
-      metrics = await startMetricsEndpoint(server, { port: cliValues.metricsPort as number, host: (cliValues.metricsHost as string | undefined) ?? '127.0.0.1' });
-    } catch (err) {
-      await control?.close();
-      await server.destroy();
-      throw err;
-    }
-    say('metrics', { url: `${metrics.url}/metrics` }, `tcpecho metrics on ${metrics.url}/metrics`);
-  }
+  if (server.metricsUrl !== undefined) say('metrics', { url: `${server.metricsUrl}/metrics` }, `tcpecho metrics on ${server.metricsUrl}/metrics`);
   const log = new LogSink(process.stderr, {
     stamp,
     ...(format === 'json' ? { droppedLine: (dropped: number) => jsonLine('warning', { message: `${dropped} log lines dropped`, dropped }) } : {}),
@@ -115,7 +109,6 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   void io.nextStopSignal().then(() => server.destroy());
   await closing;
   await control?.close();
-  await metrics?.close();
   log.flush();
   say('stopped', {}, 'stopped');
   return 0;

@@ -19,7 +19,7 @@ export function logConnections(server: EchoServer, write: (line: string) => void
   if (format === 'json') return logConnectionsJson(server, write);
   server.on('connection', (info: ConnectionOpen) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
-    write(`${stamp()} open #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}`);
+    write(`${stamp()} open #${info.id} ${peer(info.remoteAddress, info.remotePort)}${pid}${proxyText(info)}`);
   });
   server.on('disconnect', (info: ConnectionClose) => {
     const pid = info.pid === undefined ? '' : ` pid=${info.pid}`;
@@ -33,7 +33,7 @@ export function logConnections(server: EchoServer, write: (line: string) => void
 }
 
 /** ` proxy=BALANCER:PORT` (and the header's ALPN and authority) with the PROXY protocol, or nothing. */
-function proxyText(info: ConnectionClose): string {
+function proxyText(info: ConnectionOpen & Partial<ConnectionClose>): string {
   if (info.proxyAddress === undefined) return '';
   const alpn = info.proxyAlpn === undefined ? '' : ` proxy-alpn=${info.proxyAlpn}`;
   const authority = info.proxyAuthority === undefined ? '' : ` proxy-authority=${info.proxyAuthority}`;
@@ -43,7 +43,14 @@ function proxyText(info: ConnectionClose): string {
 /** The same events as objects: the fields of the text line, under their library names. */
 function logConnectionsJson(server: EchoServer, write: (line: string) => void): void {
   server.on('connection', (info: ConnectionOpen) => {
-    write(jsonLine('open', { id: info.id, remoteAddress: plainAddress(info.remoteAddress), remotePort: info.remotePort, pid: info.pid }));
+    write(jsonLine('open', {
+      id: info.id,
+      remoteAddress: plainAddress(info.remoteAddress),
+      remotePort: info.remotePort,
+      pid: info.pid,
+      proxyAddress: info.proxyAddress === undefined ? undefined : plainAddress(info.proxyAddress),
+      proxyPort: info.proxyPort,
+    }));
   });
   server.on('disconnect', (info: ConnectionClose) => {
     write(jsonLine('close', {

@@ -15,6 +15,7 @@ export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boo
   const server = await startUdpEchoServer(pick(options, UDP_KEYS));
   const log = new LogSink(process.stderr, { stamp });
   logSources(server, log.line, quiet);
+  if (server.metricsUrl !== undefined) io.log(`tcpecho metrics on ${server.metricsUrl}/metrics`);
   io.log(`tcpecho listening on ${server.url} (mode event, udp)`);
   const signal = await io.nextStopSignal();
   const stats = server.stats;
@@ -24,7 +25,7 @@ export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boo
   return 0;
 }
 
-const UDP_KEYS = ['port', 'host', 'ipv6Only', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources'] as const;
+const UDP_KEYS = ['port', 'host', 'ipv6Only', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources', 'metrics'] as const;
 
 function pick<T extends object>(from: T, keys: readonly (keyof T)[]): T {
   const out: Partial<T> = {};

@@ -196,10 +196,10 @@ const server: OptionSpec[] = [
   },
   { flag: 'control-host', key: 'controlHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the control API' },
   {
-    flag: 'metrics-port', key: 'metricsPort', kind: 'port', arg: 'PORT', cliOnly: true, libraryText: '`startMetricsEndpoint()`', commands: ['server'],
+    flag: 'metrics-port', key: 'metricsPort', kind: 'port', arg: 'PORT', cliOnly: true, libraryText: '`metrics.port`', commands: ['server'],
     help: 'serve GET /metrics (Prometheus), /healthz and /readyz over HTTP on this port (0: a free one); off by default',
   },
-  { flag: 'metrics-host', key: 'metricsHost', kind: 'text', arg: 'HOST', cliOnly: true, defaultText: '127.0.0.1', commands: ['server'], help: 'address of the metrics endpoint' },
+  { flag: 'metrics-host', key: 'metricsHost', kind: 'text', arg: 'HOST', cliOnly: true, libraryText: '`metrics.host`', defaultText: '127.0.0.1', commands: ['server'], help: 'address of the metrics endpoint' },
   {
     flag: 'log-format', key: 'logFormat', kind: 'choice', arg: 'FORMAT', choices: ['text', 'json'], default: 'text', cliOnly: true, commands: ['server'],
     help: '`text`, or `json`: one JSON object per line on stderr',
@@ -245,7 +245,7 @@ const udp: OptionSpec[] = [
 
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
-  server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'help', 'version'],
+  server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'metrics-port', 'metrics-host', 'help', 'version'],
   client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
   // ping has no --udp (yet): nothing of it applies with it.

@@ -5,13 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { WorkerStartError } from '../errors.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
 import { AddressRules } from './address-rules.js';
-import type { ConnectionOpen } from './connection-events.js';
+import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
 import { isWorkerMessage, type ClusterWorkerConfig, type PrimaryMessage } from './cluster-protocol.js';
 import { addressUrl, isUnixTarget, listenOn, listeningAddress, type ListenTarget } from './listen.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { closeListener, Shutdown } from './shutdown.js';
 import { LiveProcesses } from './live-processes.js';
-import type { Balance, CloseOptions, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
+import type { Balance, CloseOptions, ConnectionReject, EchoServer, EchoServerAddress, EchoServerEvents, ServerMode } from './types.js';
+import { startMetricsEndpoint, type MetricsEndpoint, type MetricsEndpointOptions } from './metrics-endpoint.js';
+import { ServerCounters, type EchoServerMetrics } from './server-counters.js';
 import { WaitingClients } from './waiting-clients.js';
 import type { EchoSettings } from './echo-settings.js';
 import { broadcastFaults } from './faults/fault-broadcast.js';
@@ -72,6 +74,8 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   /** Restarts waiting out their backoff. */
   readonly #restarts = new Set<NodeJS.Timeout>();
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
+  readonly #counters = new ServerCounters();
+  #metricsEndpoint: MetricsEndpoint | undefined;
   #next = 0;
   #rejected = 0;
   #stopping = false;
@@ -141,12 +145,22 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     return this.#rejected;
   }
 
+  metrics(): EchoServerMetrics {
+    const figures = this.#counters.snapshot(this.mode, this.connections);
+    figures.cluster = { workers: this.childPids.length, workerRestarts: this.#counters.workerRestarts };
+    return figures;
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.#metricsEndpoint?.url;
+  }
+
   /**
    * @internal Listens, starts every worker, resolves when all of them are serving. Rejects with
-   * `WorkerStartError` when workers keep exiting before they are ready; whatever way it rejects,
-   * nothing it started is left running.
+   * `WorkerStartError` when workers keep exiting before they are ready; then starts the metrics
+   * endpoint, if asked. Whatever way it rejects, nothing it started is left running.
    */
-  async start(): Promise<void> {
+  async start(metrics?: MetricsEndpointOptions): Promise<void> {
     try {
       await listenOn(this.#server, this.#options.listen);
       this.#server.on('error', (err) => this.emit('warning', err));
@@ -154,6 +168,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         this.#starting = { resolve, reject };
         for (let i = 0; i < this.#options.workers; i++) this.#startWorker(i);
       });
+      if (metrics !== undefined) this.#metricsEndpoint = await startMetricsEndpoint(this, metrics);
     } catch (err) {
       await this.destroy();
       throw err;
@@ -192,6 +207,8 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     for (const child of this.#processes) child.kill('SIGKILL');
     await exited;
     await listenerClosed;
+    // Last: /readyz says 503 and /metrics serves the drain's figures until the drain is over.
+    await this.#metricsEndpoint?.close();
     this.emit('close');
   }
 
@@ -228,15 +245,15 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         break;
       case 'open':
         worker.open.set(message.info.id, message.info);
+        this.#counters.opened();
         this.emit('connection', message.info);
         break;
       case 'close':
         worker.open.delete(message.info.id);
-        this.emit('disconnect', message.info);
+        this.#disconnect(message.info);
         break;
       case 'reject':
-        this.#rejected++;
-        this.emit('reject', { remoteAddress: message.remoteAddress, remotePort: message.remotePort, reason: message.reason, rejected: this.#rejected });
+        this.#reject(message.remoteAddress, message.remotePort, message.reason);
         break;
       case 'warning':
         this.emit('warning', new Error(`worker ${String(worker.child.pid)}: ${message.message}`));
@@ -250,7 +267,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     const how = signal ?? `code ${String(code)}`;
     // Its clients saw their connections close with the process; report them.
     for (const info of worker.open.values()) {
-      this.emit('disconnect', { ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
+      this.#disconnect({ ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
     }
     if (this.#stopping) return;
     if (!worker.ready) this.#deathsBeforeReady++;
@@ -263,7 +280,9 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     this.emit('warning', new Error(`worker ${String(worker.child.pid)} exited (${how}); restarting it${delayMs ? ` in ${delayMs} ms` : ''}`));
     const restart = setTimeout(() => {
       this.#restarts.delete(restart);
-      if (!this.#stopping) this.#startWorker(worker.index);
+      if (this.#stopping) return;
+      this.#counters.workerRestarts++;
+      this.#startWorker(worker.index);
     }, delayMs).unref();
     this.#restarts.add(restart);
   }
@@ -278,8 +297,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       socket.on('error', ignoreError);
       socket.destroy();
       if (remoteAddress === undefined || remotePort === undefined) return;
-      this.#rejected++;
-      this.emit('reject', { remoteAddress, remotePort, reason: this.#options.settings.proxyProtocol === true ? 'proxy-untrusted' : 'denied', rejected: this.#rejected });
+      this.#reject(remoteAddress, remotePort, this.#options.settings.proxyProtocol === true ? 'proxy-untrusted' : 'denied');
       return;
     }
     this.#route(socket);
@@ -305,8 +323,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       // No worker to take it, and as many waiting or served as the limit allows.
       socket.destroy();
       if (remoteAddress === undefined || remotePort === undefined) return;
-      this.#rejected++;
-      this.emit('reject', { remoteAddress, remotePort, reason: 'max-connections', rejected: this.#rejected });
+      this.#reject(remoteAddress, remotePort, 'max-connections');
       return;
     }
     this.#waiting.push({ socket, queuedAt: performance.now() });
@@ -315,7 +332,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
   /** A client that left while no worker was ready: no worker ever saw it, so it has no id (0). */
   #waitingOnGone({ socket, queuedAt }: Waiting): void {
     const { remoteAddress, remotePort } = this.#peer(socket);
-    this.emit('disconnect', {
+    this.#disconnect({
       id: 0,
       remoteAddress: remoteAddress ?? '',
       remotePort: remotePort ?? 0,
@@ -324,6 +341,19 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
       durationMs: performance.now() - queuedAt,
       reason: 'gone',
     });
+  }
+
+  /** Counted, then emitted: every `disconnect` of this server goes through here. */
+  #disconnect(info: ConnectionClose): void {
+    this.#counters.closedConnection(info);
+    this.emit('disconnect', info);
+  }
+
+  /** Counted, then emitted: every `reject` of this server goes through here. */
+  #reject(remoteAddress: string, remotePort: number, reason: ConnectionReject['reason']): void {
+    this.#rejected++;
+    this.#counters.rejectedConnection(reason);
+    this.emit('reject', { remoteAddress, remotePort, reason, rejected: this.#rejected });
   }
 
   /** The client's address; on a Unix socket, which has none, `unix` and port 0. */

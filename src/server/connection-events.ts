@@ -4,12 +4,26 @@ import type { EchoResult } from './echo-connection.js';
 export interface ConnectionOpen {
   /** Sequence number of the connection within this server, from 1. */
   id: number;
-  /** The client's address; `'unix'` for a client on a Unix socket, which has none. */
+  /**
+   * The client's address; `'unix'` for a client on a Unix socket, which has none. With the PROXY
+   * protocol, the client's address the header carried (a LOCAL header: the balancer's own).
+   */
   remoteAddress: string;
   /** The client's port; 0 on a Unix socket. */
   remotePort: number;
-  /** The process echoing this connection: the child in fork mode. Absent in event mode. */
+  /** The process echoing this connection: the child in fork mode, the worker in cluster mode. Absent in event mode. */
   pid?: number;
+  /** With the PROXY protocol, once the header is read: the balancer's address and port (the TCP peer). */
+  proxyAddress?: string;
+  proxyPort?: number;
+}
+
+/** With the PROXY protocol: the addresses of a connection once its header is read. */
+export interface ProxiedPeer {
+  remoteAddress: string;
+  remotePort: number;
+  proxyAddress: string;
+  proxyPort: number;
 }
 
 /** Reported when a connection has closed. */
@@ -21,6 +35,19 @@ export interface ConnectionClose extends EchoResult {
   pid?: number;
   /** Fork mode, reason `child-exit`: the signal or exit code the child ended with. */
   childExit?: string;
+}
+
+/**
+ * With the PROXY protocol the `connection` event waits for the header (see EchoServerEvents): the
+ * addresses it carried go on `info`. A connection that closes without one (a bad header) has its
+ * event then, with what its close record says.
+ */
+export function withPeer(info: ConnectionOpen, peer: Partial<ProxiedPeer>): ConnectionOpen {
+  if (peer.remoteAddress !== undefined) info.remoteAddress = peer.remoteAddress;
+  if (peer.remotePort !== undefined) info.remotePort = peer.remotePort;
+  if (peer.proxyAddress !== undefined) info.proxyAddress = peer.proxyAddress;
+  if (peer.proxyPort !== undefined) info.proxyPort = peer.proxyPort;
+  return info;
 }
 
 /** How a mode reports connection lifecycles to the server that owns it. */

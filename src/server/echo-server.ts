@@ -17,6 +17,8 @@ import { connectionServing, type ConnectionServing } from './serve-connection.js
 import { resolveServerTls, type ServerTls } from './tls/server-tls.js';
 import { faultsInForce, type Faults } from './faults/faults.js';
 import { refusedByFault } from './faults/refuse.js';
+import { metricsOption, startMetricsEndpoint, type MetricsEndpoint, type MetricsEndpointOptions } from './metrics-endpoint.js';
+import { ServerCounters, type EchoServerMetrics } from './server-counters.js';
 import {
   type CloseOptions,
   type ConnectionReject,
@@ -44,9 +46,11 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
   /** Why `#rules` refuse: `denied`, or `proxy-untrusted` when they are `proxyFrom`. */
   readonly #ruleReason: ConnectionReject['reason'];
   readonly #shutdown = new Shutdown((forced) => this.#stop(forced));
+  readonly #counters = new ServerCounters();
   #nextId = 1;
   #rejected = 0;
   #target: ListenTarget | undefined;
+  #metricsEndpoint: MetricsEndpoint | undefined;
 
   /** @internal use startEchoServer */
   readonly tlsFingerprint: string | undefined;
@@ -70,12 +74,18 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     this.#drainTimeoutMs = options.drainTimeoutMs;
     this.#maxConnections = options.maxConnections;
     const hooks: ConnectionHooks = {
-      open: (info) => this.emit('connection', info),
-      close: (info) => this.emit('disconnect', info),
+      open: (info) => {
+        this.#counters.opened();
+        this.emit('connection', info);
+      },
+      close: (info) => {
+        this.#counters.closedConnection(info);
+        this.emit('disconnect', info);
+      },
       warning: (error) => this.emit('warning', error),
     };
     this.#dispatcher = options.mode === 'fork'
-      ? new ForkDispatcher(hooks, { maxChildren: options.maxChildren, spare: options.spare, settings })
+      ? new ForkDispatcher(hooks, { maxChildren: options.maxChildren, spare: options.spare, settings, counters: this.#counters })
       : new EventDispatcher(hooks, serving as ConnectionServing);
     this.#server = net.createServer({
       allowHalfOpen: true,
@@ -123,19 +133,42 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     return this.#dispatcher instanceof ForkDispatcher ? this.#dispatcher.sparePids : [];
   }
 
-  /** @internal Listens, then starts fork mode's spares; on failure nothing is left running. */
-  async listen(target: ListenTarget): Promise<void> {
+  metrics(): EchoServerMetrics {
+    const figures = this.#counters.snapshot(this.mode, this.connections);
+    if (this.#dispatcher instanceof ForkDispatcher) {
+      const counters = this.#counters;
+      figures.fork = {
+        children: this.childPids.length,
+        spares: this.sparePids.length,
+        childStarts: counters.childStarts,
+        childStartFailures: counters.childStartFailures,
+        handOffSeconds: counters.handOff.figures(),
+      };
+    }
+    return figures;
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.#metricsEndpoint?.url;
+  }
+
+  /**
+   * @internal Listens, then starts fork mode's spares and the metrics endpoint; on failure
+   * nothing is left running.
+   */
+  async listen(target: ListenTarget, metrics: MetricsEndpointOptions | undefined): Promise<void> {
     this.#target = target;
     try {
       await listenOn(this.#server, target);
+      // After listening, an error is an accept failure (EMFILE, ENFILE, ...): libuv has already
+      // dealt with the connection, and the server keeps serving. Unhandled, it would crash the process.
+      this.#server.on('error', (err) => this.emit('warning', err));
+      if (this.#dispatcher instanceof ForkDispatcher) this.#dispatcher.start();
+      if (metrics !== undefined) this.#metricsEndpoint = await startMetricsEndpoint(this, metrics);
     } catch (err) {
       await this.destroy();
       throw err;
     }
-    // After listening, an error is an accept failure (EMFILE, ENFILE, ...): libuv has already dealt
-    // with the connection, and the server keeps serving. Unhandled, it would crash the process.
-    this.#server.on('error', (err) => this.emit('warning', err));
-    if (this.#dispatcher instanceof ForkDispatcher) this.#dispatcher.start();
   }
 
   getFaults(): Faults {
@@ -169,6 +202,8 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     await drainDispatcher(this.#dispatcher, this.#drainTimeoutMs, forced);
     await this.#dispatcher.exited?.();
     await listenerClosed;
+    // Last: /readyz says 503 and /metrics serves the drain's figures until the drain is over.
+    await this.#metricsEndpoint?.close();
     this.emit('close');
   }
 
@@ -191,6 +226,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     if (this.#dispatcher.active >= this.#maxConnections) return this.#reject(socket, remoteAddress, remotePort, 'max-connections');
     if (refusedByFault(this.#faults, socket)) {
       this.#rejected++;
+      this.#counters.rejectedConnection('refused');
       this.emit('reject', { remoteAddress, remotePort, reason: 'refused', rejected: this.#rejected });
       return;
     }
@@ -201,6 +237,7 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     socket.on('error', () => {});
     socket.destroy();
     this.#rejected++;
+    this.#counters.rejectedConnection(reason);
     this.emit('reject', { remoteAddress, remotePort, reason, rejected: this.#rejected });
   }
 }
@@ -215,6 +252,7 @@ const UNIX_PEER = { remoteAddress: UNIX_PEER_ADDRESS, remotePort: 0 } as const;
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   // Every value checked against the option table, with its default: the same checks as the CLI's.
   const o = resolveOptions('server', options) as unknown as Required<Omit<EchoServerOptions, 'host'>> & { host: string };
+  const metrics = metricsOption(options.metrics);
   // A TCP server that silently ignored `udp: true` would be a mode behaving like another.
   if ((o as { udp?: boolean }).udp === true) throw new UsageError('`udp: true` is startUdpEchoServer()\'s: startEchoServer() serves TCP');
   const tls = await resolveServerTls(options.tls);
@@ -257,7 +295,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       allow: acceptAllow,
       deny: acceptDeny,
     });
-    await cluster.start();
+    await cluster.start(metrics);
     return cluster;
   }
   const server = new SingleProcessServer({
@@ -268,7 +306,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     maxConnections: o.maxConnections,
     unix: isUnixTarget(listen),
   }, settings, o.mode === 'event' ? await connectionServing(new EchoContext(), settings) : undefined, tls, AddressRules.from(acceptAllow, acceptDeny));
-  await server.listen(listen);
+  await server.listen(listen, metrics);
   return server;
 }
 

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import type { EchoResult } from './echo-connection.js';
 import type { EchoContext } from './echo-context.js';
 import { serveConnection, type ConnectionServing, type ServedConnection } from './serve-connection.js';
-import type { ConnectionClose, ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
+import { withPeer, type ConnectionClose, type ConnectionHooks, type ConnectionOpen, type Dispatcher } from './connection-events.js';
 import { IdleWaiters } from './idle-waiters.js';
 
 /** `--mode event`: every connection echoed concurrently in this process's event loop. */
@@ -27,9 +27,16 @@ export class EventDispatcher implements Dispatcher {
   }
 
   dispatch(socket: net.Socket, info: ConnectionOpen): void {
-    this.#hooks.open(info);
+    // With the PROXY protocol the event waits for the header's addresses (see EchoServerEvents).
+    let opened = this.#serving.settings.proxyProtocol !== true;
+    if (opened) this.#hooks.open(info);
+    const proxied = opened ? undefined : (peer: Partial<ConnectionOpen>): void => {
+      opened = true;
+      this.#hooks.open(withPeer(info, peer));
+    };
     const served = serveConnection(socket, this.#serving, (result: EchoResult) => {
       this.#sockets.delete(served);
+      if (!opened) proxied?.(result);
       const close: ConnectionClose = result as ConnectionClose;
       // The result becomes the event: one object per connection, not a copy of two.
       close.id = info.id;
@@ -41,7 +48,7 @@ export class EventDispatcher implements Dispatcher {
       if (info.pid !== undefined) close.pid = info.pid;
       this.#hooks.close(close);
       if (this.#sockets.size === 0) this.#idle.wake();
-    }, info.id);
+    }, info.id, proxied);
     this.#sockets.add(served);
   }
 

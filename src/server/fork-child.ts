@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { echoConnection, type EchoResult } from './echo-connection.js';
 import { EchoContext } from './echo-context.js';
-import type { ClosedMessage, FaultsAppliedMessage, FaultsMessage, ReadyMessage, SettingsMessage, SocketMessage, WarmUpMessage } from './fork-protocol.js';
+import type { ClosedMessage, FaultsAppliedMessage, FaultsMessage, ProxiedMessage, ReadyMessage, SettingsMessage, SocketMessage, TakenMessage, WarmUpMessage } from './fork-protocol.js';
 import { connectionServing, serveConnection, type ConnectionServing } from './serve-connection.js';
 
 /** The warm-up gives up after this long and the child is ready all the same. */
@@ -104,7 +104,13 @@ function childOnMessage(message: unknown, handle: unknown): void {
   // One client per process, as in the classic design: a second socket is refused.
   if (served) return void handle.destroy();
   served = true;
-  serveConnection(handle, serving, childOnEchoDone, (message as SocketMessage).id);
+  send({ type: 'taken' } satisfies TakenMessage);
+  const proxied = serving.settings.proxyProtocol === true ? childOnProxied : undefined;
+  serveConnection(handle, serving, childOnEchoDone, (message as SocketMessage).id, proxied);
+}
+
+function childOnProxied(peer: ProxiedMessage['peer']): void {
+  send({ type: 'proxied', peer } satisfies ProxiedMessage);
 }
 
 function childOnEchoDone(result: EchoResult): void {

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { ConnectionHooks, ConnectionOpen, Dispatcher } from './connection-events.js';
+import { withPeer, type ConnectionClose, type ConnectionHooks, type ConnectionOpen, type Dispatcher } from './connection-events.js';
 import { isChildMessage, type SettingsMessage, type SocketMessage, type WarmUpMessage } from './fork-protocol.js';
 import type { EchoSettings } from './echo-settings.js';
 import { broadcastFaults } from './faults/fault-broadcast.js';
@@ -9,6 +9,7 @@ import type { Faults } from './faults/faults.js';
 import { IdleWaiters } from './idle-waiters.js';
 import { LiveProcesses } from './live-processes.js';
 import { RestartBackoff } from './restart-backoff.js';
+import type { ServerCounters } from './server-counters.js';
 import { WaitingClients } from './waiting-clients.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./fork-child.js', import.meta.url));
@@ -33,6 +34,8 @@ export interface ForkDispatcherOptions {
   spare: number;
   /** Sent to each child as its first message. */
   settings: EchoSettings;
+  /** The server's counts: child starts and failed starts, hand-off times. */
+  counters: ServerCounters;
 }
 
 interface Client {
@@ -53,6 +56,8 @@ interface Slot {
   handedOff: boolean;
   /** The child has reported the connection closed. */
   reported: boolean;
+  /** The client's `connection` event has been emitted (with the PROXY protocol, once the child has read the header). */
+  opened: boolean;
 }
 
 /**
@@ -72,6 +77,7 @@ export class ForkDispatcher implements Dispatcher {
   readonly #maxChildren: number;
   readonly #spare: number;
   readonly #settings: EchoSettings;
+  readonly #counters: ServerCounters;
   readonly #slots = new Set<Slot>();
   readonly #waiting = new WaitingClients<Client>((client) => this.#waitingOnGone(client));
   readonly #idle = new IdleWaiters();
@@ -88,6 +94,7 @@ export class ForkDispatcher implements Dispatcher {
     this.#spare = Math.min(options.spare, options.maxChildren);
     // A copy: setFaults changes what later children start with.
     this.#settings = { ...options.settings };
+    this.#counters = options.counters;
   }
 
   /** Starts the spares. */
@@ -204,7 +211,8 @@ export class ForkDispatcher implements Dispatcher {
       free.client = { socket: client.socket, info: { ...client.info }, queuedAt: client.queuedAt };
       free.assignedAt = performance.now();
       if (free.child.pid !== undefined) free.client.info.pid = free.child.pid;
-      this.#hooks.open(free.client.info);
+      // With the PROXY protocol the event waits for the child to have read the header.
+      if (this.#settings.proxyProtocol !== true) this.#open(free);
       if (free.ready) this.#handOff(free);
     }
   }
@@ -218,7 +226,8 @@ export class ForkDispatcher implements Dispatcher {
     // Its first message; it warms up and says it is ready only once it has it.
     // (No channel when the child could not be started at all, out of descriptors: its 'error' says so.)
     if (child.connected) child.send({ type: 'settings', settings: this.#settings } satisfies SettingsMessage, ignoreError);
-    const slot: Slot = { child, ready: false, client: undefined, assignedAt: 0, handedOff: false, reported: false };
+    const slot: Slot = { child, ready: false, client: undefined, assignedAt: 0, handedOff: false, reported: false, opened: false };
+    this.#counters.childStarts++;
     this.#slots.add(slot);
     this.#processes.add(child);
     child.on('error', (err) => {
@@ -242,10 +251,27 @@ export class ForkDispatcher implements Dispatcher {
       this.#startFailures.reset();
       if (slot.client !== undefined) this.#handOff(slot);
       else this.#fill();
+    } else if (message.type === 'taken' && slot.client !== undefined) {
+      this.#counters.handOff.observe((performance.now() - slot.client.queuedAt) / 1000);
+    } else if (message.type === 'proxied') {
+      this.#open(slot, message.peer);
     } else if (message.type === 'closed' && slot.client !== undefined) {
       slot.reported = true;
-      this.#hooks.close({ ...slot.client.info, ...message.result });
+      this.#close(slot, { ...slot.client.info, ...message.result });
     }
+  }
+
+  /** The client's `connection` event, once; `peer`: the addresses of its PROXY header. */
+  #open(slot: Slot, peer: Partial<ConnectionOpen> = {}): void {
+    if (slot.client === undefined || slot.opened) return;
+    slot.opened = true;
+    this.#hooks.open(withPeer(slot.client.info, peer));
+  }
+
+  /** Its `disconnect`, after its `connection` if it had none yet (a bad PROXY header, a child that died first). */
+  #close(slot: Slot, info: ConnectionClose): void {
+    this.#open(slot, info);
+    this.#hooks.close(info);
   }
 
   /**
@@ -295,7 +321,7 @@ export class ForkDispatcher implements Dispatcher {
       // not, this is what keeps the client from hanging.
       client.socket.destroy();
       if (!slot.reported) {
-        this.#hooks.close({
+        this.#close(slot, {
           ...client.info,
           bytesRead: 0,
           bytesWritten: 0,
@@ -309,6 +335,7 @@ export class ForkDispatcher implements Dispatcher {
     // that die before they are even ready (a broken install, no memory) are restarted with a
     // growing delay, so that a crash loop does not spin.
     if (!slot.ready && !this.#stopping) {
+      this.#counters.childStartFailures++;
       const delayMs = this.#startFailures.failure();
       if (delayMs > 0 && this.#backoff === undefined) {
         this.#backoff = setTimeout(() => {

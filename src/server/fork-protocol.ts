@@ -1,3 +1,4 @@
+import type { ProxiedPeer } from './connection-events.js';
 import type { EchoResult } from './echo-connection.js';
 import type { EchoSettings } from './echo-settings.js';
 import type { Faults } from './faults/faults.js';
@@ -17,6 +18,17 @@ export interface WarmUpMessage {
 /** Child to parent: listening for its connection. */
 export interface ReadyMessage {
   type: 'ready';
+}
+
+/** Child to parent: it has the client's socket (the end of the hand-off the parent times). */
+export interface TakenMessage {
+  type: 'taken';
+}
+
+/** Child to parent, with the PROXY protocol: the header is read; the addresses it carried. */
+export interface ProxiedMessage {
+  type: 'proxied';
+  peer: ProxiedPeer;
 }
 
 /** Child to parent: its connection has closed; the child exits right after. */
@@ -51,9 +63,10 @@ export interface FaultsAppliedMessage {
   serial: number;
 }
 
-export type ChildMessage = ReadyMessage | ClosedMessage | WarmUpMessage | FaultsAppliedMessage;
+export type ChildMessage = ReadyMessage | TakenMessage | ProxiedMessage | ClosedMessage | WarmUpMessage | FaultsAppliedMessage;
+
+const CHILD_MESSAGES = new Set(['ready', 'taken', 'proxied', 'closed', 'warm-up', 'faults-applied']);
 
 export function isChildMessage(value: unknown): value is ChildMessage {
-  return typeof value === 'object' && value !== null && 'type' in value &&
-    (value.type === 'ready' || value.type === 'closed' || value.type === 'warm-up' || value.type === 'faults-applied');
+  return typeof value === 'object' && value !== null && 'type' in value && CHILD_MESSAGES.has(value.type as string);
 }

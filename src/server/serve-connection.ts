@@ -7,6 +7,7 @@ import type { TlsAcceptor } from './tls/tls-acceptor.js';
 import { AddressRules } from './address-rules.js';
 import { ProxyHeaderParser, type ProxyHeader } from './proxy-protocol.js';
 import { UNIX_PEER_ADDRESS } from '../unix-path.js';
+import type { ProxiedPeer } from './connection-events.js';
 
 /** One process's way of serving connections: its echo state, its settings, its TLS acceptor. */
 export interface ConnectionServing {
@@ -41,21 +42,26 @@ export interface ServedConnection {
  * closed, with what it did: a handshake that failed is reason `tls-error` with the code that says
  * why, and nothing of that connection was echoed. `id` is the connection's, as its events say:
  * with `hexdump` the dump of what it sends and receives (after TLS: the plain text) is headed by it.
+ * With the PROXY protocol, `proxied` is called once the header has been read and its client
+ * address admitted, with the addresses it carried (before `done`, and never for a connection
+ * whose header failed).
  */
-export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id = 0): ServedConnection {
+export function serveConnection(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id = 0, proxied?: (peer: ProxiedPeer) => void): ServedConnection {
   const acceptDelayMs = serving.context.faults?.acceptDelayMs ?? 0;
-  if (acceptDelayMs > 0) return delayed(socket, serving, done, acceptDelayMs, id);
-  return serveNow(socket, serving, done, id);
+  if (acceptDelayMs > 0) return delayed(socket, serving, done, acceptDelayMs, id, proxied);
+  return serveNow(socket, serving, done, id, proxied);
 }
 
+type Proxied = ((peer: ProxiedPeer) => void) | undefined;
+
 /** `acceptDelayMs`: the connection waits, unread, before its stages start. */
-function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, delayMs: number, id: number): ServedConnection {
+function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, delayMs: number, id: number, proxied: Proxied): ServedConnection {
   const startedAt = performance.now();
   let served: ServedConnection | undefined;
   socket.on('error', () => {});
   const timer = setTimeout(() => {
     socket.off('close', socketOnClose);
-    served = serveNow(socket, serving, done, id);
+    served = serveNow(socket, serving, done, id, proxied);
   }, delayMs);
   const socketOnClose = (): void => {
     clearTimeout(timer);
@@ -65,8 +71,8 @@ function delayed(socket: net.Socket, serving: ConnectionServing, done: (result: 
   return { destroy: () => (served === undefined ? socket.destroy() : served.destroy()) };
 }
 
-function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number): ServedConnection {
-  if (serving.settings.proxyProtocol === true) return afterProxyHeader(socket, serving, done, id);
+function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number, proxied: Proxied): ServedConnection {
+  if (serving.settings.proxyProtocol === true) return afterProxyHeader(socket, serving, done, id, proxied);
   return serveStages(socket, serving, done, id);
 }
 
@@ -78,7 +84,7 @@ function serveNow(socket: net.Socket, serving: ConnectionServing, done: (result:
  * connection: reason `proxy-error`, `errorCode` what was wrong. With `allow`/`deny` the client
  * address of the header is matched: refused, reason `denied`.
  */
-function afterProxyHeader(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number): ServedConnection {
+function afterProxyHeader(socket: net.Socket, serving: ConnectionServing, done: (result: EchoResult) => void, id: number, proxied: Proxied): ServedConnection {
   const startedAt = performance.now();
   const parser = new ProxyHeaderParser();
   let served: ServedConnection | undefined;
@@ -113,6 +119,7 @@ function afterProxyHeader(socket: net.Socket, serving: ConnectionServing, done: 
     socket.pause();
     const headerBytes = socket.bytesRead - socket.readableLength - rest.length;
     if (rest.length > 0) socket.unshift(rest);
+    proxied?.(peerOf(header, peerAddress, peerPort));
     served = serveStages(socket, serving, (result) => {
       addAddresses(result, header, peerAddress, peerPort);
       // The header is not the client's data: bytes are what was echoed and what came after it.
@@ -138,12 +145,20 @@ function afterProxyHeader(socket: net.Socket, serving: ConnectionServing, done: 
   };
 }
 
-/** The header's client address on the record (a LOCAL header: the balancer's own), and the balancer's. */
+/** The header's client address (a LOCAL header: the balancer's own), and the balancer's. */
+function peerOf(header: ProxyHeader, peerAddress: string, peerPort: number): ProxiedPeer {
+  const local = header.command !== 'proxy';
+  return {
+    remoteAddress: local ? peerAddress : (header.remoteAddress as string),
+    remotePort: local ? peerPort : (header.remotePort as number),
+    proxyAddress: peerAddress,
+    proxyPort: peerPort,
+  };
+}
+
+/** The addresses of peerOf on the record, and the v2 header's ALPN and authority. */
 function addAddresses(result: EchoResult, header: ProxyHeader, peerAddress: string, peerPort: number): void {
-  result.remoteAddress = header.command === 'proxy' ? (header.remoteAddress as string) : peerAddress;
-  result.remotePort = header.command === 'proxy' ? (header.remotePort as number) : peerPort;
-  result.proxyAddress = peerAddress;
-  result.proxyPort = peerPort;
+  Object.assign(result, peerOf(header, peerAddress, peerPort));
   if (header.alpn !== undefined) result.proxyAlpn = header.alpn;
   if (header.authority !== undefined) result.proxyAuthority = header.authority;
 }

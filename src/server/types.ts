@@ -3,6 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ConnectionClose, ConnectionOpen } from './connection-events.js';
 import type { Faults } from './faults/faults.js';
+import type { EchoServerMetrics } from './server-counters.js';
 
 import { BALANCES, SERVER_MODES } from '../options/table.js';
 
@@ -89,6 +90,13 @@ export interface EchoServerOptions {
   proxyProtocol?: boolean;
   /** With `proxyProtocol`: only these balancers may connect; others are rejected with reason `proxy-untrusted`. @default [] (any) */
   proxyFrom?: string[];
+  /**
+   * Serve `GET /metrics` (Prometheus), `/healthz` and `/readyz` over HTTP on this port (0: a free
+   * one) and host, started with the server and closed once it has closed; its address is the
+   * server's `metricsUrl`. A port in use rejects with `TCPECHO_ERR_ADDRESS_IN_USE` and leaves
+   * nothing running. `server.metrics()` works without it. @default off (host `'127.0.0.1'`)
+   */
+  metrics?: { port: number; host?: string };
 }
 
 /** The certificate and settings of a TLS server. */
@@ -116,14 +124,19 @@ export interface EchoServerAddress {
 }
 
 export interface EchoServerEvents {
-  /** A connection was accepted and handed to what will echo it. */
+  /**
+   * A connection was accepted and handed to what will echo it. With `proxyProtocol`, once its
+   * header has been read: `remoteAddress` is then the client's it carries and `proxyAddress` the
+   * balancer's; a connection whose header is bad, missing or late gets it just before its
+   * `disconnect`, with the balancer's address. Every `disconnect` but `gone` follows one.
+   */
   connection: [info: ConnectionOpen];
   /**
    * A connection has closed. Fork mode and the cluster primary: a client that left while it
    * waited for a process gets one with reason `gone`, and had no `connection` event.
    */
   disconnect: [info: ConnectionClose];
-  /** A connection closed at once, unread: past `maxConnections`, or refused by `allow`/`deny`. */
+  /** A connection closed at once, unread: past `maxConnections`, refused by `allow`/`deny` (or `proxyFrom`), or by `refuseRate`. */
   reject: [info: ConnectionReject];
   /** A failure that did not stop the server, such as `accept` hitting EMFILE. */
   warning: [error: Error];
@@ -178,6 +191,14 @@ export interface EchoServer extends EventEmitter<EchoServerEvents> {
   readonly tlsFingerprint: string | undefined;
   /** True from the moment `close()` or `destroy()` is called: the server no longer accepts. */
   readonly closing: boolean;
+  /**
+   * The figures that `/metrics` serves, as a plain object, counted from the server's start over
+   * the whole process tree (fork children and cluster workers report to this process); works
+   * with or without the `metrics` option. See {@link EchoServerMetrics}.
+   */
+  metrics(): EchoServerMetrics;
+  /** With the `metrics` option: the endpoint's `http://HOST:PORT` (add `/metrics`, `/healthz`, `/readyz`); else undefined. */
+  readonly metricsUrl: string | undefined;
   /**
    * Changes the faults in force: new connections get them at once, open ones from their next read
    * (a delay) or write (pacing, pieces, close/reset/stall counts). In fork and cluster modes every

@@ -68,8 +68,9 @@ export function served(backend: ServerProcess): Served {
   const opened = new Set<string>();
   const clients: Array<{ client: string; proxy: string }> = [];
   for (const line of backend.lines) {
-    const open = / open #\d+ (\S+)/.exec(line);
-    if (open !== null) opened.add(open[1] as string);
+    // The TCP peer: the open line's proxy= once the header is read (its address is then the client's).
+    const open = / open #\d+ (\S+)(?: pid=\d+)?(?: proxy=(\S+))?$/.exec(line);
+    if (open !== null) opened.add((open[2] ?? open[1]) as string);
     const close = / close #\d+ (\S+) proxy=(\S+) bytes=(\d+) /.exec(line);
     // A connection that sent nothing (a balancer's own readiness probe) is not the bench's.
     if (close !== null && close[3] === '0') continue;

@@ -8,9 +8,9 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { test } from 'node:test';
-import { startEchoServer, type ConnectionClose, type ConnectionReject, type EchoServer, type EchoServerOptions } from '../../src/index.js';
+import { startEchoServer, type ConnectionClose, type ConnectionOpen, type ConnectionReject, type EchoServer, type EchoServerOptions } from '../../src/index.js';
 import { v1Header, v2Header } from '../../src/server/proxy-protocol.js';
-import { closedByPeer, connectTo, endWithEcho, readAll } from '../helpers/echo.js';
+import { closedByPeer, connectTo, endWithEcho, readAll, readExactly } from '../helpers/echo.js';
 import { runCli, spawnServer } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
@@ -114,6 +114,43 @@ for (const [name, options] of MODES) {
   });
 }
 
+for (const [name, options] of MODES) {
+  test(`${name}: the connection event waits for the header and carries its client (remoteAddress) and the balancer (proxyAddress); a bad header's comes with its close`, async (t) => {
+    const { server, closed } = await watched(t, options);
+    const opened: ConnectionOpen[] = [];
+    const order: string[] = [];
+    server.on('connection', (info) => {
+      opened.push({ ...info });
+      order.push(`open ${info.id}`);
+    });
+    server.on('disconnect', (info) => order.push(`close ${info.id}`));
+    const port = server.address.port;
+    const socket = await connectTo(port);
+    t.after(() => socket.destroy());
+    const balancerPort = socket.localPort as number;
+    socket.write(v1Header('203.0.113.50', 40_000, '127.0.0.1', port));
+    socket.write('one');
+    await within(readExactly(socket, 3), 10_000, 'the echo after the header');
+    await until(() => opened.length === 1, 10_000, 'the connection event');
+    const [event] = opened;
+    assert.equal(event?.remoteAddress, '203.0.113.50');
+    assert.equal(event?.remotePort, 40_000);
+    assert.equal(event?.proxyAddress, '127.0.0.1');
+    assert.equal(event?.proxyPort, balancerPort);
+    if (name !== 'event') assert.equal(typeof event?.pid, 'number');
+    assert.equal((await endWithEcho(socket, 'two', 10_000, 'the rest of the echo')).toString(), 'two');
+    const bad = await refusedExchange(port, [Buffer.from('GET / HTTP/1.0\r\n\r\n')]);
+    assert.equal(bad.length, 0);
+    await until(() => closed.length === 2 && opened.length === 2, 10_000, 'two connections, two closes');
+    const badOpen = opened[1] as ConnectionOpen;
+    const badClose = closed.find((c) => c.reason === 'proxy-error') as ConnectionClose;
+    assert.equal(badOpen.id, badClose.id);
+    assert.equal(badOpen.remoteAddress, '127.0.0.1', 'no header: the balancer\'s own address');
+    assert.equal(badOpen.proxyAddress, undefined);
+    assert.deepEqual(order.filter((e) => e.endsWith(` ${badOpen.id}`)), [`open ${badOpen.id}`, `close ${badOpen.id}`]);
+  });
+}
+
 test('truncated header (client half-closes inside it), v1 line past 107 bytes, v2 length past the bound: proxy-error, nothing echoed', async (t) => {
   const { server, closed } = await watched(t, { mode: 'event' });
   const port = server.address.port;
@@ -197,12 +234,13 @@ test('proxyFrom without proxyProtocol is a usage error', async () => {
   await assert.rejects(startEchoServer({ proxyFrom: ['127.0.0.1'] }), { code: 'TCPECHO_ERR_USAGE' });
 });
 
-test('CLI: the close line shows the client and proxy=; a bad header is logged reason=proxy-error (WHAT); proxy-untrusted rejects', async (t) => {
+test('CLI: the open and close lines show the client and proxy=; a bad header is logged reason=proxy-error (WHAT); proxy-untrusted rejects', async (t) => {
   const server = await spawnServer(t, ['--proxy-protocol', '--proxy-from', '127.0.0.1']);
   const echoed = await exchange(server.port, [v1Header('192.0.2.7', 50001, '127.0.0.1', server.port), Buffer.from('abc')]);
   assert.equal(echoed.toString(), 'abc');
   const line = await server.waitForLine(/ close #1 /);
   assert.match(line, / close #1 192\.0\.2\.7:50001 proxy=127\.0\.0\.1:\d+ bytes=3 .*reason=eof$/);
+  assert.match(await server.waitForLine(/ open #1 /), / open #1 192\.0\.2\.7:50001 proxy=127\.0\.0\.1:\d+$/);
   await refusedExchange(server.port, [Buffer.from('PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n')]);
   assert.match(await server.waitForLine(/ close #2 /), /reason=proxy-error \(v1 bad port\)$/);
   const usage = await runCli(['server', '--port', '0', '--proxy-from', '127.0.0.1']);

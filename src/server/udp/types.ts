@@ -24,6 +24,8 @@ export interface UdpEchoServerOptions {
   udpRate?: number;
   /** Most source addresses tracked at once; past it the one known longest is evicted. @default 65536 */
   udpMaxSources?: number;
+  /** Serve `GET /metrics` (the `stats`, in Prometheus text), `/healthz` and `/readyz` on this port and host, with the server; as `startEchoServer`'s. @default off */
+  metrics?: { port: number; host?: string };
 }
 
 /** Why a datagram got no echo. */
@@ -93,7 +95,12 @@ export interface UdpEchoServer extends EventEmitter<UdpEchoServerEvents> {
   readonly address: EchoServerAddress;
   /** `HOST:PORT`, IPv6 hosts in brackets. */
   readonly url: string;
+  /** What `/metrics` serves for a UDP server. */
   readonly stats: UdpEchoStats;
+  /** True from the moment `close()` or `destroy()` is called. */
+  readonly closing: boolean;
+  /** With the `metrics` option: the endpoint's `http://HOST:PORT`; else undefined. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
   destroy(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

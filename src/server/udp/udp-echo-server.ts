@@ -7,6 +7,7 @@ import { resolveOptions } from '../../options/resolve.js';
 import { formatAddress } from '../../options/values.js';
 import { AddressRules, unmapped } from '../address-rules.js';
 import type { EchoServerAddress } from '../types.js';
+import { metricsOption, startMetricsEndpoint, type MetricsEndpoint } from '../metrics-endpoint.js';
 import { DatagramDump } from './datagram-dump.js';
 import { isReflectingPort } from './reflection.js';
 import { SourceTable, type EvictReason, type Source } from './source-table.js';
@@ -27,7 +28,7 @@ const MAX_SEND_QUEUE = 1024;
 /** Asked for the receive buffer, so that a burst is queued rather than lost (capped by net.core.rmem_max). */
 const RECV_BUFFER_BYTES = 4 * 2 ** 20;
 
-type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny'>> & { allow: string[] | undefined; deny: string[] | undefined };
+type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny' | 'metrics'>> & { allow: string[] | undefined; deny: string[] | undefined };
 
 class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements UdpEchoServer {
   readonly mode = 'event' as const;
@@ -44,6 +45,8 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
   #echoedBytes = 0;
   #sweeper: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** @internal the `metrics` option's endpoint, closed with the socket */
+  metricsEndpoint: MetricsEndpoint | undefined;
 
   /** @internal use startUdpEchoServer */
   constructor(o: Resolved, type: 'udp4' | 'udp6') {
@@ -91,6 +94,14 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
     };
   }
 
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.metricsEndpoint?.url;
+  }
+
   /** @internal */
   async bind(host: string | undefined, port: number): Promise<void> {
     const socket = this.#socket;
@@ -122,7 +133,10 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
         // Never bound, or closed already.
         resolve();
       }
-    }).then(() => void this.emit('close'));
+    }).then(async () => {
+      await this.metricsEndpoint?.close();
+      this.emit('close');
+    });
     return this.#closing;
   }
 
@@ -215,8 +229,17 @@ export { DROP_REASONS };
 export async function startUdpEchoServer(options: UdpEchoServerOptions = {}): Promise<UdpEchoServer> {
   // Checked against the option table as the CLI's are, with UDP's defaults (UDP_DEFAULTS).
   const o = resolveOptions('server', { ...options, udp: true }) as unknown as Resolved;
+  const metrics = metricsOption(options.metrics);
   const { type, bindHost } = await socketType(o.host);
   const server = new DatagramEchoServer(o, type);
   await server.bind(bindHost, o.port);
+  if (metrics !== undefined) {
+    try {
+      server.metricsEndpoint = await startMetricsEndpoint(server, metrics);
+    } catch (err) {
+      await server.destroy();
+      throw err;
+    }
+  }
   return server;
 }

@@ -59,9 +59,11 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (tls !== undefined) serverOptions.tls = tls.settings;
   }
 
+  const faults = faultsFromFlags(cliValues);
   if (options.udp === true) {
     const { udpServerCommand } = await import('./udp-server.js');
-    return udpServerCommand(serverOptions, flags.quiet === true, io);
+    const control = cliValues.controlPort === undefined ? undefined : { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' };
+    return udpServerCommand({ ...serverOptions, ...(faults === undefined ? {} : { faults }) }, { quiet: flags.quiet === true, control }, io);
   }
   const format = (cliValues.logFormat as LogFormat | undefined) ?? 'text';
   // A status line: the text as it always was, or (JSON logs) an object with the text as `message`.
@@ -69,7 +71,6 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     io.log(format === 'json' ? jsonLine(event, { ...fields, message: text }) : text);
   };
 
-  const faults = faultsFromFlags(cliValues);
   if (faults !== undefined) serverOptions.faults = faults;
 
   const server = await startEchoServer(serverOptions);

@@ -245,7 +245,11 @@ const udp: OptionSpec[] = [
 
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
-  server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'help', 'version'],
+  server: [
+    'port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources',
+    // A datagram's echo can be held (UDP_FAULT_FIELDS); the other faults act on connections.
+    'delay', 'jitter', 'fault-rate', 'control-port', 'control-host', 'help', 'version',
+  ],
   client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
   ping: ['interval', 'size', 'count', 'probe-timeout', 'keep', 'quiet', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],

@@ -28,8 +28,8 @@ function examples(only?: string): Array<{ line: number; code: string; page: stri
   return found;
 }
 
-test('the README has library examples to run', () => {
-  assert.ok(examples('README.md').length >= 2, `found ${examples('README.md').length}`);
+test('the README has a library example to run (the rest are in docs/)', () => {
+  assert.ok(examples('README.md').length >= 1, `found ${examples('README.md').length}`);
 });
 
 for (const { line, code, page } of examples()) {

@@ -6,13 +6,16 @@ import { optionsHelp } from '../options/help.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
+import { tlsFromCommandLine } from './tls-options.js';
 
 export function pingHelp(): string {
   return `Usage: tcpecho ping [HOST] [PORT] [options]     (or HOST:PORT, or a lone PORT)
 
 Probes an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}) as ping does: every -i seconds a new
 connection, -s bytes sent, the echo checked byte for byte, connect and echo times on one line.
-Ctrl-C (or -c N probes) ends it with a summary.
+With --tls the connection speaks TLS (verified as the client does) and the line has its version
+and handshake time; with --udp each probe is one datagram. Ctrl-C (or -c N probes) ends it with
+a summary.
 
 ${optionsHelp('ping')}
 Exit codes: 0 at least one probe echoed and none mismatched, 1 none echoed or any mismatch
@@ -22,19 +25,21 @@ Exit codes: 0 at least one probe echoed and none mismatched, 1 none echoed or an
 
 /** `tcpecho ping`: resolves with the exit code. */
 export async function pingCommand(args: string[], io: Io): Promise<number> {
-  const { options, flags, positionals } = parseCommandLine('ping', args, 2);
+  const { options, flags, cliValues, positionals } = parseCommandLine('ping', args, 2);
   if (flags.help) return io.out(pingHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
   const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
+  const tls = tlsFromCommandLine(flags, cliValues);
   const stop = new AbortController();
   void io.nextStopSignal().then(() => stop.abort());
   const lines = flags.quiet !== true && flags.json !== true;
   let where = '';
   const result = await ping({
-    ...(options as { intervalMs: number; size: number; probeTimeoutMs: number; keep: boolean; count?: number }),
+    ...(options as { intervalMs: number; size: number; probeTimeoutMs: number; keep: boolean; udp: boolean; count?: number }),
     host,
     port,
+    ...(tls === undefined ? {} : { tls: tls.options }),
     ...(family === undefined ? {} : { family }),
     signal: stop.signal,
     onStart: (address) => (where = address),
@@ -49,13 +54,20 @@ export function exitCode(result: PingResult): number {
   return result.echoed > 0 && result.failures.mismatch === 0 ? 0 : 1;
 }
 
-/** One probe's line: `64 bytes from 127.0.0.1:7007: seq=3 connect=0.21 ms echo=0.09 ms`, `seq=4 timeout`. */
+/**
+ * One probe's line: `64 bytes from 127.0.0.1:7007: seq=3 connect=0.21 ms echo=0.09 ms` (TLS:
+ * `... connect=0.21 ms tls=TLSv1.3 handshake=1.52 ms echo=0.12 ms`), `seq=4 timeout`.
+ */
 export function formatProbe(probe: ProbeResult, address: string): string {
   switch (probe.outcome) {
     case 'echoed': {
       const connect = probe.connectMs === undefined ? '' : ` connect=${probe.connectMs.toFixed(2)} ms`;
-      return `${probe.bytes} bytes from ${address}: seq=${probe.seq}${connect} echo=${probe.echoMs.toFixed(2)} ms`;
+      const tls = probe.tlsProtocol === undefined ? '' : ` tls=${probe.tlsProtocol}`;
+      const handshake = probe.handshakeMs === undefined ? '' : ` handshake=${probe.handshakeMs.toFixed(2)} ms`;
+      return `${probe.bytes} bytes from ${address}: seq=${probe.seq}${connect}${tls}${handshake} echo=${probe.echoMs.toFixed(2)} ms`;
     }
+    case 'tls-error':
+      return `seq=${probe.seq} tls-error: ${probe.reason ?? probe.errorCode ?? ''}`;
     case 'mismatch':
       return `seq=${probe.seq} mismatch at byte ${probe.offset ?? 0}`;
     case 'closed':
@@ -75,6 +87,7 @@ export function formatSummary(result: PingResult): string {
     `${result.sent} probes sent, ${result.echoed} echoed, ${formatPercent(result.lossPercent)}% loss${failed.length === 0 ? '' : ` (${failed.join(', ')})`}`,
   ];
   if (result.connect !== undefined) lines.push(`connect ${formatTimes(result.connect)}`);
+  if (result.handshake !== undefined) lines.push(`handshake ${formatTimes(result.handshake)}`);
   if (result.echo !== undefined) lines.push(`echo ${formatTimes(result.echo)}`);
   return `${lines.join('\n')}\n`;
 }

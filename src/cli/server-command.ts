@@ -63,9 +63,11 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     serverOptions.metrics = { port: cliValues.metricsPort as number, host: (cliValues.metricsHost as string | undefined) ?? '127.0.0.1' };
   }
 
+  const faults = faultsFromFlags(cliValues);
   if (options.udp === true) {
     const { udpServerCommand } = await import('./udp-server.js');
-    return udpServerCommand(serverOptions, flags.quiet === true, io);
+    const control = cliValues.controlPort === undefined ? undefined : { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' };
+    return udpServerCommand({ ...serverOptions, ...(faults === undefined ? {} : { faults }) }, { quiet: flags.quiet === true, control }, io);
   }
   const format = (cliValues.logFormat as LogFormat | undefined) ?? 'text';
   // A status line: the text as it always was, or (JSON logs) an object with the text as `message`.
@@ -73,7 +75,6 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     io.log(format === 'json' ? jsonLine(event, { ...fields, message: text }) : text);
   };
 
-  const faults = faultsFromFlags(cliValues);
   if (faults !== undefined) serverOptions.faults = faults;
 
   const server = await startEchoServer(serverOptions);

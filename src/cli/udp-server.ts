@@ -1,3 +1,4 @@
+import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
 import { startUdpEchoServer } from '../server/udp/udp-echo-server.js';
 import { DROP_REASONS, type UdpEchoServer, type UdpEchoServerOptions, type UdpEchoStats } from '../server/udp/types.js';
 import { formatAddress } from '../options/values.js';
@@ -7,12 +8,24 @@ import { stamp } from './server-log.js';
 
 /**
  * `tcpecho server --udp`: binds, logs one line per source when first seen and when forgotten
- * (never one per datagram), drops at most once a second per source; on SIGINT/SIGTERM stops at
- * once (nothing to drain), prints the summary, resolves with 0.
+ * (never one per datagram), drops at most once a second per source; with `control`, serves the
+ * fault API as the TCP server does; on SIGINT/SIGTERM stops at once (nothing to drain), prints
+ * the summary, resolves with 0.
  */
-export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boolean, io: Io): Promise<number> {
+export async function udpServerCommand(options: UdpEchoServerOptions, how: { quiet: boolean; control: { port: number; host: string } | undefined }, io: Io): Promise<number> {
+  const { quiet } = how;
   // The command line's values come with every server option's default, TCP's included.
   const server = await startUdpEchoServer(pick(options, UDP_KEYS));
+  let control: ControlEndpoint | undefined;
+  if (how.control !== undefined) {
+    try {
+      control = await startControlEndpoint(server, how.control);
+    } catch (err) {
+      await server.destroy();
+      throw err;
+    }
+    io.log(`tcpecho control on ${control.url}`);
+  }
   const log = new LogSink(process.stderr, { stamp });
   logSources(server, log.line, quiet);
   if (server.metricsUrl !== undefined) io.log(`tcpecho metrics on ${server.metricsUrl}/metrics`);
@@ -20,12 +33,13 @@ export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boo
   const signal = await io.nextStopSignal();
   const stats = server.stats;
   await server.close();
+  await control?.close();
   log.flush();
   io.log(`received ${signal}: stopped; ${summary(stats)}`);
   return 0;
 }
 
-const UDP_KEYS = ['port', 'host', 'ipv6Only', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources', 'metrics'] as const;
+const UDP_KEYS = ['port', 'host', 'ipv6Only', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources', 'faults', 'metrics'] as const;
 
 function pick<T extends object>(from: T, keys: readonly (keyof T)[]): T {
   const out: Partial<T> = {};
@@ -46,7 +60,7 @@ function logSources(server: UdpEchoServer, write: (line: string) => void, quiet:
   });
 }
 
-/** `echoed 12 datagram(s) (345 bytes); dropped 3: reflection-port 1, rate 2, denied 0, send-queue 0; 4 source(s) seen` */
+/** `echoed 12 datagram(s) (345 bytes); dropped 3: reflection-port 1, rate 2, denied 0, send-queue 0, delay-queue 0; received 15` */
 export function summary(stats: UdpEchoStats): string {
   const dropped = DROP_REASONS.reduce((sum, reason) => sum + stats.dropped[reason], 0);
   const reasons = DROP_REASONS.map((reason) => `${reason} ${stats.dropped[reason]}`).join(', ');

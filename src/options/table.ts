@@ -153,7 +153,7 @@ const server: OptionSpec[] = [
     help: 'serve on this inherited listening TCP or Unix socket instead of binding; set from LISTEN_FDS under socket activation (systemd)',
   },
   {
-    flag: 'tls', key: 'tls', kind: 'flag', cliOnly: true, libraryText: '`tls: true`', commands: ['server', 'client', 'bench'],
+    flag: 'tls', key: 'tls', kind: 'flag', cliOnly: true, libraryText: '`tls: true`', commands: ['server', 'client', 'bench', 'ping'],
     help: 'TLS over the connection; server: with no --tls-cert, a temporary self-signed certificate whose SHA-256 fingerprint is printed',
   },
   { flag: 'tls-cert', key: 'tlsCert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['server'], help: 'PEM certificate (a chain is served whole); implies --tls' },
@@ -218,8 +218,8 @@ const server: OptionSpec[] = [
  */
 const udp: OptionSpec[] = [
   {
-    flag: 'udp', short: 'u', key: 'udp', kind: 'flag', default: false, commands: ['server', 'client', 'bench'],
-    help: 'UDP datagrams instead of TCP (RFC 862): the server in event mode only, forgetting a source idle for 30 s (`--idle-timeout`); client and bench wait 1 s for an echo (`--timeout`); bench: ping-pong, `--rate` in datagrams a second',
+    flag: 'udp', short: 'u', key: 'udp', kind: 'flag', default: false, commands: ['server', 'client', 'bench', 'ping'],
+    help: 'UDP datagrams instead of TCP (RFC 862): the server in event mode only, forgetting a source idle for 30 s (`--idle-timeout`); client and bench wait 1 s for an echo (`--timeout`); bench: ping-pong, `--rate` in datagrams a second; ping: one datagram a probe',
   },
   {
     flag: 'udp-allow-low-ports', key: 'udpAllowLowPorts', kind: 'flag', default: false, commands: ['server'], udpOnly: true,
@@ -245,11 +245,14 @@ const udp: OptionSpec[] = [
 
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
-  server: ['port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources', 'metrics-port', 'metrics-host', 'help', 'version'],
+  server: [
+    'port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources',
+    // A datagram's echo can be held (UDP_FAULT_FIELDS); the other faults act on connections.
+    'delay', 'jitter', 'fault-rate', 'control-port', 'control-host', 'metrics-port', 'metrics-host', 'help', 'version',
+  ],
   client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
-  // ping has no --udp (yet): nothing of it applies with it.
-  ping: [],
+  ping: ['interval', 'size', 'count', 'probe-timeout', 'keep', 'quiet', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
 };
 
 /** The one mode each subcommand's `--udp` has. */
@@ -282,17 +285,17 @@ const client: OptionSpec[] = [
   { flag: 'verbose', short: 'v', key: 'verbose', kind: 'flag', cliOnly: true, commands: ['client'], help: "status lines on stderr: the address resolved, the connection (TLS: version, cipher, the server's certificate), bytes sent and received" },
 ];
 
-/** The client side of TLS, for `client` and `bench`. */
+/** The client side of TLS, for `client`, `bench` and `ping`. */
 const tlsClient: OptionSpec[] = [
-  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench'], help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
+  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench', 'ping'], help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
   {
-    flag: 'fingerprint', key: 'fingerprint', kind: 'text', arg: 'SHA256', cliOnly: true, libraryText: '`tls.fingerprint`', commands: ['client'],
+    flag: 'fingerprint', key: 'fingerprint', kind: 'text', arg: 'SHA256', cliOnly: true, libraryText: '`tls.fingerprint`', commands: ['client', 'ping'],
     help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional), with no CA asked unless --ca; implies --tls",
   },
-  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench'], help: "do not verify the server's certificate; implies --tls" },
-  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client'], help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
-  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client'], help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
-  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client'], help: 'PEM private key of --cert' },
+  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench', 'ping'], help: "do not verify the server's certificate; implies --tls" },
+  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client', 'ping'], help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
+  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client', 'ping'], help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
+  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client', 'ping'], help: 'PEM private key of --cert' },
   {
     flag: 'tls-resume', key: 'tlsResume', kind: 'flag', default: false, commands: ['bench'], modes: ['connect'],
     help: 'resume TLS sessions: measures resumed handshakes instead of full ones; with --tls',

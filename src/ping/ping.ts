@@ -1,6 +1,8 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { tlsSettings, type TlsSettings } from '../client/tls.js';
+import { MAX_DATAGRAM } from '../client/udp-socket.js';
 import { connectError, connectTimeoutError } from '../connect-errors.js';
 import { UsageError } from '../errors.js';
 import { resolveOptions } from '../options/resolve.js';
@@ -10,12 +12,13 @@ import { probePayload } from './payload.js';
 import type { Prober, ProbeTarget } from './prober.js';
 import { PingTally } from './summary.js';
 import { TcpProber } from './tcp-prober.js';
-import type { PingOptions, PingResult } from './types.js';
+import type { PingOptions, PingResult, ProbeTransport } from './types.js';
+import { UdpProber } from './udp-prober.js';
 
 /**
  * What `ping` is to ICMP, for an echo service: every `intervalMs`, a probe sends `size` bytes
- * (by default over a new TCP connection), waits for their echo, checks every byte and times the
- * connect and the echo. Stops after `count` probes, or when `signal` aborts (the probe in flight
+ * (by default over a new TCP connection; over TLS with `tls`, in one datagram with `udp`), waits
+ * for their echo, checks every byte and times the connect, the TLS handshake and the echo. Stops after `count` probes, or when `signal` aborts (the probe in flight
  * is then dropped, not counted), and resolves with the summary and every probe.
  *
  * The host is resolved once, before the first probe, so that every probe reaches the same
@@ -29,7 +32,7 @@ import type { PingOptions, PingResult } from './types.js';
  * console.log(result.echoed, result.echo?.avg);
  */
 export async function ping(options: PingOptions = {}): Promise<PingResult> {
-  const o = resolveOptions('ping', options) as { intervalMs: number; size: number; count?: number; probeTimeoutMs: number; keep: boolean };
+  const o = resolveOptions('ping', options) as { intervalMs: number; size: number; count?: number; probeTimeoutMs: number; keep: boolean; udp: boolean };
   const host = options.host ?? DEFAULT_HOST;
   const port = checkPort(options.port ?? DEFAULT_PORT);
   const family = checkFamily(options.family, host);
@@ -38,6 +41,11 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   for (const [name, fn] of [['onProbe', onProbe], ['onStart', onStart]] as const) {
     if (fn !== undefined && typeof fn !== 'function') throw new UsageError(`Expected \`${name}\` to be a function, got \`${String(fn)}\``);
   }
+
+  const tlsOption = options.tls;
+  if (o.udp && tlsOption !== undefined && tlsOption !== false) throw new UsageError('`tls` does not apply with `udp: true`: a datagram has no TLS');
+  const tls: TlsSettings | undefined = tlsOption === undefined || tlsOption === false ? undefined : tlsSettings(tlsOption);
+  const transport: ProbeTransport = o.udp ? 'udp' : tls === undefined ? 'tcp' : 'tls';
 
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
@@ -50,8 +58,11 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   let endedAt = startedAt;
   try {
     target = await resolveTarget(host, port, family, o.probeTimeoutMs, stop.signal);
+    if (o.udp && o.size > MAX_DATAGRAM[target.family]) {
+      throw new UsageError(`A UDP probe is one datagram: at most ${MAX_DATAGRAM[target.family]} bytes over IPv${target.family}, got a size of ${o.size}`);
+    }
     if (!stop.signal.aborted) onStart?.(formatAddress(target.address, port));
-    const prober: Prober = new TcpProber(target, o.keep);
+    const prober: Prober = o.udp ? new UdpProber(target, o.keep) : new TcpProber(target, o.keep, tls);
     startedAt = performance.now();
     endedAt = startedAt;
     try {
@@ -79,17 +90,20 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
     signal?.removeEventListener('abort', onAbort);
   }
   const connect = tally.connect.stats();
+  const handshake = tally.handshake.stats();
   const echo = tally.echo.stats();
   return {
     target: formatAddress(host, port),
     address: target === undefined ? formatAddress(host, port) : formatAddress(target.address, port),
     size: o.size,
     keep: o.keep,
+    transport,
     sent: tally.sent,
     echoed: tally.echoed,
     lossPercent: tally.lossPercent(),
     failures: tally.failures,
     ...(connect === undefined ? {} : { connect }),
+    ...(handshake === undefined ? {} : { handshake }),
     ...(echo === undefined ? {} : { echo }),
     durationMs: endedAt - startedAt,
     interrupted,

@@ -35,6 +35,7 @@ export class PingTally {
   echoed = 0;
   readonly failures = Object.fromEntries(PROBE_FAILURES.map((kind) => [kind, 0])) as Record<ProbeFailure, number>;
   readonly connect = new TimeAccumulator();
+  readonly handshake = new TimeAccumulator();
   readonly echo = new TimeAccumulator();
   readonly probes: ProbeResult[] = [];
   probesOmitted = 0;
@@ -42,6 +43,7 @@ export class PingTally {
   add(probe: ProbeResult): void {
     this.sent++;
     if (probe.connectMs !== undefined) this.connect.add(probe.connectMs);
+    if (probe.outcome === 'echoed' && probe.handshakeMs !== undefined) this.handshake.add(probe.handshakeMs);
     if (probe.outcome === 'echoed') {
       this.echoed++;
       this.echo.add(probe.echoMs);

@@ -1,6 +1,9 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { checkPeer, handshakeError, reasonOf, tlsFailure, type TlsSettings } from '../client/tls.js';
 import { systemCode } from '../errors.js';
+import { formatAddress } from '../options/values.js';
 import { firstDifference } from './payload.js';
 import { outcomeOfError, type Prober, type ProbeTarget } from './prober.js';
 import type { ProbeFailed, ProbeResult } from './types.js';
@@ -9,18 +12,31 @@ import type { ProbeFailed, ProbeResult } from './types.js';
 const CLOSE_GRACE_MS = 2000;
 
 /**
- * Probes over TCP: by default a new connection per probe (connect, write, read the whole echo,
- * half-close); with `keep`, one connection for every probe until one fails.
+ * Probes over TCP, or TLS with `tls`: by default a new connection per probe (connect, handshake,
+ * write, read the whole echo, half-close); with `keep`, one connection for every probe until one
+ * fails.
  */
 export class TcpProber implements Prober {
   readonly #target: ProbeTarget;
   readonly #keep: boolean;
+  readonly #tls: TlsSettings | undefined;
   /** The kept connection, between probes (`keep` only). */
   #kept: net.Socket | undefined;
 
-  constructor(target: ProbeTarget, keep: boolean) {
+  constructor(target: ProbeTarget, keep: boolean, tlsSettings?: TlsSettings) {
     this.#target = target;
     this.#keep = keep;
+    this.#tls = tlsSettings;
+  }
+
+  #connect(): net.Socket {
+    const { address: host, port, family } = this.#target;
+    const options = { host, port, family, allowHalfOpen: true, noDelay: true };
+    if (this.#tls === undefined) return net.connect(options);
+    const socket = tls.connect({ ...options, ...this.#tls.connect });
+    // tls.connect does not take net.connect's noDelay.
+    socket.setNoDelay(true);
+    return socket;
   }
 
   probe(seq: number, payload: Buffer, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
@@ -31,8 +47,11 @@ export class TcpProber implements Prober {
       if (reused === undefined) this.#kept?.destroy();
       this.#kept = undefined;
       const startedAt = performance.now();
-      const socket = reused ?? net.connect({ host: this.#target.address, port: this.#target.port, family: this.#target.family, allowHalfOpen: true, noDelay: true });
+      const socket = reused ?? this.#connect();
+      const settings = this.#tls;
       let connectMs: number | undefined;
+      let handshakeMs: number | undefined;
+      let secured = reused !== undefined;
       let sentAt = 0;
       let received = 0;
       let settled = false;
@@ -44,6 +63,7 @@ export class TcpProber implements Prober {
         clearTimeout(timer);
         signal.removeEventListener('abort', signalOnAbort);
         socket.off('connect', socketOnConnect);
+        socket.off('secureConnect', socketOnSecureConnect);
         socket.off('data', socketOnData);
         socket.off('end', socketOnEnd);
         socket.off('error', socketOnError);
@@ -70,8 +90,16 @@ export class TcpProber implements Prober {
 
       function socketOnConnect(): void {
         connectMs = performance.now() - startedAt;
-        send();
+        if (settings === undefined) send();
       }
+
+      const socketOnSecureConnect = (): void => {
+        secured = true;
+        handshakeMs = performance.now() - startedAt - (connectMs ?? 0);
+        const refused = checkPeer(socket as tls.TLSSocket, settings as TlsSettings, this.#where());
+        if (refused !== undefined) return fail({ outcome: 'tls-error', errorCode: 'FINGERPRINT_MISMATCH', reason: refused.message });
+        send();
+      };
 
       const socketOnData = (chunk: Buffer): void => {
         const at = firstDifference(payload, chunk, received);
@@ -79,17 +107,25 @@ export class TcpProber implements Prober {
         received += chunk.length;
         if (received < payload.length) return;
         const echoMs = performance.now() - sentAt;
-        finish({ seq, outcome: 'echoed', bytes: payload.length, ...(connectMs === undefined ? {} : { connectMs }), echoMs }, this.#keep);
+        const tlsFields = settings === undefined ? {} : { tlsProtocol: (socket as tls.TLSSocket).getProtocol() ?? '?', ...(handshakeMs === undefined ? {} : { handshakeMs }) };
+        finish({ seq, outcome: 'echoed', bytes: payload.length, ...(connectMs === undefined ? {} : { connectMs }), ...tlsFields, echoMs }, this.#keep);
       };
 
       function socketOnEnd(): void {
         fail({ outcome: 'closed', received });
       }
 
-      function socketOnError(err: Error): void {
+      const socketOnError = (err: Error): void => {
+        // TLS's own failures: the handshake (after TCP connected), or an alert after it.
+        if (settings !== undefined && connectMs !== undefined && !secured) {
+          const why = handshakeError(err, this.#where(), socket as tls.TLSSocket);
+          return fail({ outcome: 'tls-error', errorCode: systemCode(err) ?? 'unknown', reason: why.message });
+        }
+        const alert = settings === undefined ? undefined : tlsFailure(err);
+        if (alert !== undefined) return fail({ outcome: 'tls-error', errorCode: systemCode(err) ?? 'unknown', reason: reasonOf(err) });
         const { outcome, errorCode } = outcomeOfError(systemCode(err));
         fail({ outcome, ...(errorCode === undefined ? {} : { errorCode }), ...(outcome === 'reset' ? { received } : {}) });
-      }
+      };
 
       function timerOnTimeout(): void {
         fail({ outcome: 'timeout', received });
@@ -105,12 +141,17 @@ export class TcpProber implements Prober {
       signal.addEventListener('abort', signalOnAbort, { once: true });
       if (reused === undefined) {
         socket.once('connect', socketOnConnect);
+        if (settings !== undefined) socket.once('secureConnect', socketOnSecureConnect);
       } else {
         socket.off('error', ignore);
         socket.resume();
         send();
       }
     });
+  }
+
+  #where(): string {
+    return formatAddress(this.#target.address, this.#target.port);
   }
 
   close(): void {

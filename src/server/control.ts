@@ -2,7 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TcpechoError } from '../errors.js';
 import { listenError } from './listen.js';
-import type { EchoServer } from './types.js';
+import type { Faults } from './faults/faults.js';
+
+/** What the API drives: a TCP server (`EchoServer`) or the UDP one. */
+export interface FaultControl {
+  getFaults(): Faults;
+  setFaults(faults: Faults): Promise<void>;
+  clearFaults(): Promise<void>;
+}
 
 /** Bodies past this are refused: the API takes one small JSON object. */
 const MAX_BODY = 64 * 1024;
@@ -20,7 +27,7 @@ export interface ControlEndpoint {
  * A bad body is 400 with a one-line reason, and nothing changes. Node's own `http`: three routes
  * need no framework.
  */
-export async function startControlEndpoint(server: EchoServer, options: { port: number; host: string }): Promise<ControlEndpoint> {
+export async function startControlEndpoint(server: FaultControl, options: { port: number; host: string }): Promise<ControlEndpoint> {
   const endpoint = http.createServer((request, response) => void handle(server, request, response));
   endpoint.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -37,7 +44,7 @@ export async function startControlEndpoint(server: EchoServer, options: { port: 
   };
 }
 
-async function handle(server: EchoServer, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+async function handle(server: FaultControl, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const reply = (status: number, body: unknown): void => {
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(`${JSON.stringify(body)}\n`);
@@ -59,7 +66,7 @@ async function handle(server: EchoServer, request: http.IncomingMessage, respons
         } catch {
           return reply(400, { error: 'The body is not JSON' });
         }
-        await server.setFaults(faults as Parameters<EchoServer['setFaults']>[0]);
+        await server.setFaults(faults as Faults);
         return reply(200, server.getFaults());
       }
       default:

@@ -233,34 +233,51 @@ function faultyEchoOf(socket: EchoSocket, state: EchoState): FaultyEcho | undefi
   if (state.faulty === undefined) {
     // What the plain path still holds goes first.
     state.context.writes.flush();
+    const dump = state.dump;
     state.faulty = new FaultyEcho(socket, () => faultsFor(state) ?? {}, {
       pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    });
+      // Not while the dump's stream is full: its room resumes it.
+      resume: () => {
+        if (dump?.full !== true) socket.resume();
+      },
+    }, dump === undefined ? undefined : (piece) => dump.sent(piece));
   }
   return state.faulty;
 }
 
 /**
  * `--hexdump`: the chunk and its echo are dumped, and reading pauses while either the socket or
- * the dump's stream is full; each one's drain resumes it only if the other has room.
+ * the dump's stream is full; each one's drain resumes it only if the other has room. With faults,
+ * the chunk is dumped as it arrives and each piece of its echo as the faulty echo writes it.
  */
 function socketOnDumpedData(this: EchoSocket, chunk: Buffer): void {
-  const dump = this[kEcho].dump as HexdumpTap;
+  const state = this[kEcho];
+  const dump = state.dump as HexdumpTap;
   const dumpRoom = dump.received(chunk);
-  const echoed = echoChunk(this, chunk);
-  if (!(dump.sent(chunk) && dumpRoom && echoed)) {
+  const faulty = state.context.faults !== undefined || state.faulty !== undefined ? faultyEchoOf(this, state) : undefined;
+  let echoed: boolean;
+  if (faulty === undefined) {
+    echoed = echoChunk(this, chunk);
+    dump.sent(chunk);
+  } else {
+    echoed = faulty.push(chunk);
+  }
+  if (!(dumpRoom && echoed && !dump.full)) {
     this.pause();
     if (dump.full) dump.whenRoom(() => dumpOnRoom(this));
   }
 }
 
 function dumpOnRoom(socket: EchoSocket): void {
+  const faulty = socket[kEcho].faulty;
+  if (faulty !== undefined && !faulty.wantsReading) return;
   if (!socket.writableNeedDrain) socket.resume();
 }
 
 function socketOnDumpedDrain(this: EchoSocket): void {
-  if (!(this[kEcho].dump as HexdumpTap).full) this.resume();
+  const state = this[kEcho];
+  if (state.faulty !== undefined && !state.faulty.wantsReading) return;
+  if (!(state.dump as HexdumpTap).full) this.resume();
 }
 
 /** Writes one chunk back; false when the kernel is full and reading should pause until 'drain'. */

@@ -94,3 +94,21 @@ test('client --hexdump: a long stream is dumped whole, in order, with offsets nu
   // The last line of the dump, whichever direction ends it, is at the stream's last 16 bytes.
   assert.match(result.stderr, new RegExp(`^${(data.length - (data.length % 16 || 16)).toString(16).padStart(8, '0')}  `, 'm'));
 });
+
+for (const mode of ['event', 'fork']) {
+  test(`${mode} mode: --hexdump with --chunk 4:20: the echo goes out in pieces of 4 bytes and each piece is dumped as sent`, async (t) => {
+    const server = await spawnServer(t, ['--mode', mode, '--hexdump', '--chunk', '4:20']);
+    const data = Buffer.from('0123456789', 'latin1');
+    const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    t.after(() => socket.destroy());
+    let reads = 0;
+    socket.on('data', () => reads++);
+    assert.ok((await endWithEcho(socket, data, 10_000, 'the chunked echo')).equals(data));
+    assert.ok(reads >= 3, `10 bytes in pieces of 4, 20 ms apart: at least 3 reads, got ${reads}`);
+    const close = await server.waitForLine(/ close #\d+ .*faults=chunk/);
+    const id = /#(\d+)/.exec(close)?.[1] as string;
+    await server.waitForLine(new RegExp(`^#${id} < 10 bytes$`));
+    const sent = server.lines.filter((line) => new RegExp(`^#${id} > \\d+ bytes$`).test(line)).map((line) => Number(/> (\d+)/.exec(line)?.[1]));
+    assert.deepEqual(sent, [4, 4, 2]);
+  });
+}

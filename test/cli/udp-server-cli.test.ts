@@ -14,7 +14,7 @@ test('server --udp: the ready line says udp; SIGTERM stops at once with the summ
   server.child.kill('SIGTERM');
   const [code] = await within(once(server.child, 'exit'), 5000, 'the server to exit');
   assert.equal(code, 0);
-  assert.match(server.lines.join('\n'), /received SIGTERM: stopped; echoed 1 datagram\(s\) \(4 bytes\); dropped 0: reflection-port 0, rate 0, denied 0, send-queue 0; received 1/);
+  assert.match(server.lines.join('\n'), /received SIGTERM: stopped; echoed 1 datagram\(s\) \(4 bytes\); dropped 0: reflection-port 0, rate 0, denied 0, send-queue 0, delay-queue 0; received 1/);
 });
 
 test('server --udp logs a source once when first seen and when forgotten, never once per datagram; a drop at most once a second', async (t) => {

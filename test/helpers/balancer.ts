@@ -50,11 +50,18 @@ export interface BenchResult {
   errors: Record<string, number>;
 }
 
-export async function bench(port: number, connections: number): Promise<BenchResult> {
-  const child = spawn(process.execPath, [CLI, 'bench', '127.0.0.1', String(port), '-c', String(connections), '-d', '2', '--warmup', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const result = await collect(child, null, 30_000, 'tcpecho bench through the balancer');
-  assert.equal(result.code, 0, `bench failed: ${result.stdout.toString()} ${result.stderr}`);
-  return JSON.parse(result.stdout.toString()) as BenchResult;
+/** `tcpecho bench --json` through the balancer for `durationS` (2); it must exit 0 unless `errorsExpected`. */
+export async function bench(port: number, connections: number, options: { durationS?: number; errorsExpected?: boolean } = {}): Promise<BenchResult> {
+  const done = await startBench(port, connections, options.durationS ?? 2).result;
+  if (options.errorsExpected !== true) assert.equal(done.code, 0, `bench failed: ${done.stdout.toString()} ${done.stderr}`);
+  return JSON.parse(done.stdout.toString()) as BenchResult;
+}
+
+/** `tcpecho bench --json` started, not awaited: for a test that acts on the backends meanwhile. */
+export function startBench(port: number, connections: number, durationS: number): { child: ChildProcess; result: ReturnType<typeof collect> } {
+  const args = [CLI, 'bench', '127.0.0.1', String(port), '-c', String(connections), '-d', String(durationS), '--warmup', '0', '--json'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { child, result: collect(child, null, 30_000 + durationS * 1000, 'tcpecho bench through the balancer') };
 }
 
 export interface Served {

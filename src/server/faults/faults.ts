@@ -89,6 +89,22 @@ export function checkFaults(input: unknown, prefix = ''): Faults {
   return out as Faults;
 }
 
+/**
+ * The faults a datagram echo has: a delay (with jitter) on a share of datagrams. The rest act on
+ * a connection or a stream (close, reset, stall, refuse, accept, pieces, a paced byte stream).
+ */
+export const UDP_FAULT_FIELDS: ReadonlyArray<keyof Faults> = ['delayMs', 'jitterMs', 'faultRate'];
+
+/** `faultsInForce` for the UDP server: a fault it does not have is a `UsageError` saying so. */
+export function udpFaultsInForce(input: unknown, prefix = ''): Faults | undefined {
+  const faults = faultsInForce(input, prefix);
+  const other = Object.keys(faults ?? {}).find((key) => !UDP_FAULT_FIELDS.includes(key as keyof Faults));
+  if (other !== undefined) {
+    throw new UsageError(`The fault \`${prefix}${other}\` does not apply to UDP: a datagram echo has ${UDP_FAULT_FIELDS.map((f) => `\`${prefix}${f}\``).join(', ')} only`);
+  }
+  return faults;
+}
+
 /** `checkFaults`, with no fault at all as undefined: what a context keeps, so the echo's check is one comparison. */
 export function faultsInForce(input: unknown, prefix = ''): Faults | undefined {
   const checked = checkFaults(input, prefix);

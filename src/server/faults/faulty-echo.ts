@@ -30,6 +30,7 @@ export class FaultyEcho {
   readonly #faults: () => Faults;
   readonly #pause: () => void;
   readonly #resume: () => void;
+  readonly #onWrite: ((piece: Buffer) => void) | undefined;
   readonly #queue: Held[] = [];
   #held = 0;
   #echoed = 0;
@@ -46,11 +47,13 @@ export class FaultyEcho {
   #tokens = 0;
   #refilledAt = performance.now();
 
-  constructor(socket: net.Socket, faults: () => Faults, reading: { pause(): void; resume(): void }) {
+  /** `onWrite` sees every piece as it is written (the hex dump's sent side). */
+  constructor(socket: net.Socket, faults: () => Faults, reading: { pause(): void; resume(): void }, onWrite?: (piece: Buffer) => void) {
     this.#socket = socket;
     this.#faults = faults;
     this.#pause = reading.pause;
     this.#resume = reading.resume;
+    this.#onWrite = onWrite;
   }
 
   /** Bytes held, not yet echoed. */
@@ -132,6 +135,7 @@ export class FaultyEcho {
       // Each piece its own segment: no Nagle to merge pieces.
       if (faults.chunk !== undefined) this.#socket.setNoDelay(true);
       this.#writesInFlight++;
+      this.#onWrite?.(piece);
       const more = this.#socket.write(piece, this.#written);
       if (this.#paused && this.#held <= HOLD_LIMIT / 2) {
         this.#paused = false;

@@ -1,6 +1,7 @@
 // The public types of the UDP echo server.
 import type { EventEmitter } from 'node:events';
 import type { EchoServerAddress } from '../types.js';
+import type { Faults } from '../faults/faults.js';
 import type { EvictReason } from './source-table.js';
 
 export interface UdpEchoServerOptions {
@@ -24,13 +25,21 @@ export interface UdpEchoServerOptions {
   udpRate?: number;
   /** Most source addresses tracked at once; past it the one known longest is evicted. @default 65536 */
   udpMaxSources?: number;
+  /**
+   * Faults on the echo from the start: `delayMs` and `jitterMs` hold each echo (a uniform ±jitter,
+   * never below 0, so datagrams may be reordered, as on a real network), on a share `faultRate`
+   * of the datagrams, drawn per datagram. The other faults act on connections: a `UsageError`.
+   * @default none
+   */
+  faults?: Faults;
   /** Serve `GET /metrics` (the `stats`, in Prometheus text), `/healthz` and `/readyz` on this port and host, with the server; as `startEchoServer`'s. @default off */
   metrics?: { port: number; host?: string };
 }
 
 /** Why a datagram got no echo. */
-export type DropReason = 'reflection-port' | 'rate' | 'denied' | 'send-queue';
-export const DROP_REASONS: readonly DropReason[] = ['reflection-port', 'rate', 'denied', 'send-queue'];
+export type DropReason = 'reflection-port' | 'rate' | 'denied' | 'send-queue' | 'delay-queue';
+/** `delay-queue`: a delayed echo that would have taken the bytes held past their bound (1 MiB). */
+export const DROP_REASONS: readonly DropReason[] = ['reflection-port', 'rate', 'denied', 'send-queue', 'delay-queue'];
 
 export interface UdpSourceInfo {
   /** The source address (an IPv4-mapped one as its IPv4 address). */
@@ -101,6 +110,17 @@ export interface UdpEchoServer extends EventEmitter<UdpEchoServerEvents> {
   readonly closing: boolean;
   /** With the `metrics` option: the endpoint's `http://HOST:PORT`; else undefined. */
   readonly metricsUrl: string | undefined;
+  /**
+   * Replaces the faults in force (see `faults`), for the next datagram on; datagrams already held
+   * leave when they were due. Rejects with a `UsageError` (nothing changed) for a bad value or a
+   * fault UDP does not have.
+   */
+  setFaults(faults: Faults): Promise<void>;
+  /** The same as `setFaults({})`. */
+  clearFaults(): Promise<void>;
+  /** The faults in force (`{}` when none). */
+  getFaults(): Faults;
+  /** Datagrams held by a delay are dropped. */
   close(): Promise<void>;
   destroy(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

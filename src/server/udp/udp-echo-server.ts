@@ -6,6 +6,7 @@ import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } fro
 import { resolveOptions } from '../../options/resolve.js';
 import { formatAddress } from '../../options/values.js';
 import { AddressRules, unmapped } from '../address-rules.js';
+import { udpFaultsInForce, type Faults } from '../faults/faults.js';
 import type { EchoServerAddress } from '../types.js';
 import { metricsOption, startMetricsEndpoint, type MetricsEndpoint } from '../metrics-endpoint.js';
 import { DatagramDump } from './datagram-dump.js';
@@ -27,8 +28,10 @@ import {
 const MAX_SEND_QUEUE = 1024;
 /** Asked for the receive buffer, so that a burst is queued rather than lost (capped by net.core.rmem_max). */
 const RECV_BUFFER_BYTES = 4 * 2 ** 20;
+/** Bytes of delayed echoes held at once, past which a datagram to delay is dropped (`delay-queue`): a flood into a long delay stays bounded. */
+export const UDP_HOLD_LIMIT = 2 ** 20;
 
-type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny' | 'metrics'>> & { allow: string[] | undefined; deny: string[] | undefined };
+type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny' | 'faults' | 'metrics'>> & { allow: string[] | undefined; deny: string[] | undefined };
 
 class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements UdpEchoServer {
   readonly mode = 'event' as const;
@@ -39,7 +42,11 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
   readonly #checkPorts: boolean;
   readonly #rate: number;
   readonly #dump: DatagramDump | undefined;
-  readonly #dropped: Record<DropReason, number> = { 'reflection-port': 0, rate: 0, denied: 0, 'send-queue': 0 };
+  readonly #dropped: Record<DropReason, number> = { 'reflection-port': 0, rate: 0, denied: 0, 'send-queue': 0, 'delay-queue': 0 };
+  #faults: Faults | undefined;
+  /** Delayed echoes not yet sent, and their bytes. */
+  readonly #heldTimers = new Set<NodeJS.Timeout>();
+  #heldBytes = 0;
   #received = 0;
   #echoed = 0;
   #echoedBytes = 0;
@@ -49,8 +56,9 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
   metricsEndpoint: MetricsEndpoint | undefined;
 
   /** @internal use startUdpEchoServer */
-  constructor(o: Resolved, type: 'udp4' | 'udp6') {
+  constructor(o: Resolved, type: 'udp4' | 'udp6', faults: Faults | undefined) {
     super();
+    this.#faults = faults;
     this.#rules = AddressRules.from(o.allow, o.deny);
     this.#checkPorts = !o.udpAllowLowPorts;
     this.#rate = o.udpRate;
@@ -123,9 +131,29 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
     }
   }
 
+  setFaults(faults: Faults): Promise<void> {
+    try {
+      this.#faults = udpFaultsInForce(faults);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  clearFaults(): Promise<void> {
+    return this.setFaults({});
+  }
+
+  getFaults(): Faults {
+    return { ...this.#faults };
+  }
+
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       clearInterval(this.#sweeper);
+      for (const timer of this.#heldTimers) clearTimeout(timer);
+      this.#heldTimers.clear();
+      this.#heldBytes = 0;
       this.#table.clear();
       try {
         this.#socket.close(() => resolve());
@@ -159,7 +187,29 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
     if (this.#rules !== undefined && !this.#rules.allows(address)) return this.#drop(source, port, 'denied', now);
     if (this.#rate > 0 && !source.take(now, this.#rate)) return this.#drop(source, port, 'rate', now);
     if (this.#socket.getSendQueueCount() >= MAX_SEND_QUEUE) return this.#drop(source, port, 'send-queue', now);
+    const delayMs = this.#delayOf(this.#faults);
+    if (delayMs !== undefined && this.#heldBytes + message.length > UDP_HOLD_LIMIT) return this.#drop(source, port, 'delay-queue', now);
     if (this.#dump !== undefined) this.#dump.received(formatAddress(unmapped(address), port), message);
+    if (delayMs === undefined) return this.#echo(message, source, port, address);
+    // The datagram dgram gave us is ours to keep.
+    this.#heldBytes += message.length;
+    const timer = setTimeout(() => {
+      this.#heldTimers.delete(timer);
+      this.#heldBytes -= message.length;
+      this.#echo(message, source, port, address);
+    }, delayMs);
+    this.#heldTimers.add(timer);
+  }
+
+  /** How long this datagram's echo is held, or undefined for none: the delay ± jitter, on a share `faultRate`. */
+  #delayOf(faults: Faults | undefined): number | undefined {
+    if (faults === undefined || (faults.delayMs === undefined && faults.jitterMs === undefined)) return undefined;
+    if (faults.faultRate !== undefined && Math.random() >= faults.faultRate) return undefined;
+    const jitter = faults.jitterMs ?? 0;
+    return Math.max(0, (faults.delayMs ?? 0) + (Math.random() * 2 - 1) * jitter);
+  }
+
+  #echo(message: Buffer, source: Source, port: number, address: string): void {
     // RFC 862: "send it back as it came", to the address and port it came from, whatever its
     // size (an empty datagram too).
     this.#socket.send(message, port, address);
@@ -229,9 +279,10 @@ export { DROP_REASONS };
 export async function startUdpEchoServer(options: UdpEchoServerOptions = {}): Promise<UdpEchoServer> {
   // Checked against the option table as the CLI's are, with UDP's defaults (UDP_DEFAULTS).
   const o = resolveOptions('server', { ...options, udp: true }) as unknown as Resolved;
+  const faults = options.faults === undefined ? undefined : udpFaultsInForce(options.faults, 'faults.');
   const metrics = metricsOption(options.metrics);
   const { type, bindHost } = await socketType(o.host);
-  const server = new DatagramEchoServer(o, type);
+  const server = new DatagramEchoServer(o, type, faults);
   await server.bind(bindHost, o.port);
   if (metrics !== undefined) {
     try {

@@ -104,9 +104,11 @@ function childOnMessage(message: unknown, handle: unknown): void {
   // One client per process, as in the classic design: a second socket is refused.
   if (served) return void handle.destroy();
   served = true;
-  send({ type: 'taken' } satisfies TakenMessage);
   const proxied = serving.settings.proxyProtocol === true ? childOnProxied : undefined;
   serveConnection(handle, serving, childOnEchoDone, (message as SocketMessage).id, proxied);
+  // After the connection is served, so that its first read does not wait for this write; before
+  // anything of it can be reported (that needs the socket's I/O), so the parent gets them in order.
+  send({ type: 'taken' } satisfies TakenMessage);
 }
 
 function childOnProxied(peer: ProxiedMessage['peer']): void {

@@ -108,6 +108,8 @@ function udpSeries(registry: Registry, read: () => UdpEchoStats): void {
     },
   });
   counter(registers, 'tcpecho_udp_sources_evicted_total', 'Source addresses forgotten (idle, or the table full)', () => read().evicted);
+  // The one fault a datagram has; the same series as a TCP server's.
+  labelled(registers, 'tcpecho_faults_applied_total', 'Datagrams each fault acted on, by fault', 'fault', () => ({ delay: read().delayed }));
 }
 
 type Registers = Registry[];

@@ -31,6 +31,8 @@ test('UDP: datagrams received, echoed (and their bytes), dropped by rate and den
   assert.equal(m.get('tcpecho_udp_datagrams_dropped_total{reason="denied"}'), 1);
   assert.equal(m.get('tcpecho_udp_datagrams_dropped_total{reason="reflection-port"}'), 0);
   assert.equal(m.get('tcpecho_udp_datagrams_dropped_total{reason="send-queue"}'), 0);
+  assert.equal(m.get('tcpecho_udp_datagrams_dropped_total{reason="delay-queue"}'), 0);
+  assert.equal(m.get('tcpecho_faults_applied_total{fault="delay"}'), 0);
   assert.equal(m.get('tcpecho_udp_sources'), 2);
   assert.equal(m.get('tcpecho_udp_sources_evicted_total'), 0);
   assert.equal(m.has('tcpecho_connections_total'), false);
@@ -38,6 +40,18 @@ test('UDP: datagrams received, echoed (and their bytes), dropped by rate and den
   await server.close();
   assert.equal(server.closing, true);
   await refusedAt(url);
+});
+
+test('UDP: datagrams a delay fault held count as faults applied (delay)', async (t) => {
+  const server = await startUdpEchoServer({ metrics: { port: 0 }, udpRate: 0, faults: { delayMs: 5 } });
+  t.after(() => server.close());
+  const socket = await udpSocket(t);
+  for (let i = 0; i < 3; i++) assert.equal((await roundTrip(socket, server.address.port, Buffer.from(`d${i}`), 2000))?.toString(), `d${i}`);
+  await server.clearFaults();
+  assert.equal((await roundTrip(socket, server.address.port, Buffer.from('now'), 2000))?.toString(), 'now');
+  const m = await scrape(server.metricsUrl as string);
+  assert.equal(m.get('tcpecho_faults_applied_total{fault="delay"}'), 3);
+  assert.equal(m.get('tcpecho_udp_datagrams_echoed_total'), 4);
 });
 
 test('UDP: a bad metrics option is TCPECHO_ERR_USAGE; a port in use is TCPECHO_ERR_ADDRESS_IN_USE and leaves nothing bound', async (t) => {

@@ -79,6 +79,8 @@ export interface UdpEchoStats {
   evicted: number;
   /** `hexdump`: datagrams not dumped because stderr was behind. */
   hexdumpSkipped: number;
+  /** Datagrams whose echo a delay fault held (echoed when due, or dropped if the server closed first). */
+  delayed: number;
 }
 
 export interface UdpEchoServerEvents {

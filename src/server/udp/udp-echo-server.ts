@@ -47,6 +47,7 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
   /** Delayed echoes not yet sent, and their bytes. */
   readonly #heldTimers = new Set<NodeJS.Timeout>();
   #heldBytes = 0;
+  #delayed = 0;
   #received = 0;
   #echoed = 0;
   #echoedBytes = 0;
@@ -99,6 +100,7 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
       sources: this.#table.size,
       evicted: this.#table.evicted,
       hexdumpSkipped: this.#dump?.skipped ?? 0,
+      delayed: this.#delayed,
     };
   }
 
@@ -192,6 +194,7 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
     if (this.#dump !== undefined) this.#dump.received(formatAddress(unmapped(address), port), message);
     if (delayMs === undefined) return this.#echo(message, source, port, address);
     // The datagram dgram gave us is ours to keep.
+    this.#delayed++;
     this.#heldBytes += message.length;
     const timer = setTimeout(() => {
       this.#heldTimers.delete(timer);

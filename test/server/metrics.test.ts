@@ -44,15 +44,20 @@ async function refusedClient(port: number, localAddress = '127.0.0.1'): Promise<
 async function knownTraffic(server: EchoServer): Promise<void> {
   const { port } = server.address;
   const { closes, rejects } = tally(server);
-  for (let i = 0; i < 3; i++) assert.equal((await echoOf(port, Buffer.alloc(1000, i))).length, 1000);
+  // Fork mode: a connection holds its slot of `maxConnections` until its child has exited, a
+  // moment after its close record; the next client waits for that, or it could be refused.
+  const idle = (): Promise<void> => until(() => server.connections === 0, 5000, () => `no connection open (now ${server.connections})`);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await echoOf(port, Buffer.alloc(1000, i))).length, 1000);
+    await idle();
+  }
   const resetting = await connectTo(port);
   resetting.write(Buffer.alloc(500, 7));
   await readExactly(resetting, 500);
   resetting.resetAndDestroy();
   await refusedClient(port, '127.0.0.2');
   await until(() => closes() === 4 && rejects() === 1, 5000, () => `4 closes and 1 reject (now ${closes()}, ${rejects()})`);
-  // Fork mode: a child's slot is free once the child has exited, a moment after its close record.
-  await until(() => server.connections === 0, 5000, () => `no connection open (now ${server.connections})`);
+  await idle();
   const held = [await connectTo(port), await connectTo(port)];
   for (const client of held) {
     client.write('h');
@@ -67,7 +72,7 @@ async function knownTraffic(server: EchoServer): Promise<void> {
     await within(ended, 5000, 'the held client ended');
   }
   await until(() => closes() === 6, 5000, () => `6 closes (now ${closes()})`);
-  await until(() => server.connections === 0, 5000, () => `no connection open (now ${server.connections})`);
+  await idle();
 }
 
 for (const { name, options } of MODES) {

@@ -6,16 +6,17 @@ import { LogSink } from './log-sink.js';
 import { stamp } from './server-log.js';
 
 /**
- * `tcpecho server --udp`: binds, logs one line per source when first seen and when forgotten
+ * `tcpecho server --udp`: binds (or serves the passed-in socket, `inherited` naming it in the
+ * ready line: `, socket-activated fd 3`), logs one line per source when first seen and when forgotten
  * (never one per datagram), drops at most once a second per source; on SIGINT/SIGTERM stops at
  * once (nothing to drain), prints the summary, resolves with 0.
  */
-export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boolean, io: Io): Promise<number> {
+export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boolean, io: Io, inherited = ''): Promise<number> {
   // The command line's values come with every server option's default, TCP's included.
   const server = await startUdpEchoServer(pick(options, UDP_KEYS));
   const log = new LogSink(process.stderr, { stamp });
   logSources(server, log.line, quiet);
-  io.log(`tcpecho listening on ${server.url} (mode event, udp)`);
+  io.log(`tcpecho listening on ${server.url} (mode event, udp${inherited})`);
   const signal = await io.nextStopSignal();
   const stats = server.stats;
   await server.close();
@@ -24,7 +25,7 @@ export async function udpServerCommand(options: UdpEchoServerOptions, quiet: boo
   return 0;
 }
 
-const UDP_KEYS = ['port', 'host', 'ipv6Only', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources'] as const;
+const UDP_KEYS = ['port', 'host', 'ipv6Only', 'listenFd', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources'] as const;
 
 function pick<T extends object>(from: T, keys: readonly (keyof T)[]): T {
   const out: Partial<T> = {};

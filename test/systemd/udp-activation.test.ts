@@ -3,6 +3,7 @@
 // tcpecho opens it (dgram's `bind({ fd })`) instead of binding. Real datagrams on loopback,
 // real signals and exit codes; descriptors of the wrong kind are refused in one line, exit 2.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -74,6 +75,19 @@ test('socket-activated --udp with a TCP listening socket: one line naming the mi
   const [code] = await exitOf(server.child, 'tcpecho --udp to refuse the TCP socket');
   assert.equal(code, 2);
   assertOneLine(server.lines, /^tcpecho: Cannot serve UDP on fd 3: a TCP socket; tcpecho serves one without `--udp`$/);
+});
+
+const noSocat = spawnSync('socat', ['-V']).status !== 0 && 'socat is not installed';
+
+test('socket-activated --udp with a Unix datagram socket: one line naming the mismatch, exit 2', { skip: noActivate || noSocat }, async (t) => {
+  const path = join(socketDir(t), 'dgram.sock');
+  const server = await activate(t, ['--datagram', '-l', path], ['--udp']);
+  // Node cannot send on a Unix datagram socket: socat's datagram is what starts tcpecho.
+  const sent = spawnSync('socat', ['-u', 'STDIN', `UNIX-SENDTO:${path}`], { input: 'x', timeout: 10_000 });
+  assert.equal(sent.status, 0, String(sent.stderr));
+  const [code] = await exitOf(server.child, 'tcpecho --udp to refuse the Unix datagram socket');
+  assert.equal(code, 2);
+  assertOneLine(server.lines, /^tcpecho: Cannot serve UDP on fd 3: a Unix datagram socket; `--udp` serves UDP sockets \(IPv4 or IPv6\)$/);
 });
 
 /** A connected socket pair's client end: over TCP on 127.0.0.1, or over a Unix stream socket. */

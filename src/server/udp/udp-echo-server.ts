@@ -103,7 +103,7 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
         resolve();
       };
       if (inherited === undefined) return void socket.bind({ port, ...(host === undefined ? {} : { address: host }), exclusive: true }, done);
-      // dgram's documented `fd` option (Node 11 on): the socket is opened, not bound; it throws
+      // dgram's `fd` option of socket.bind() (in Node 20's docs): the socket is opened, not bound; it throws
       // for a descriptor libuv does not take for UDP.
       try {
         socket.bind({ fd: inherited.fd, exclusive: true }, done);

@@ -150,7 +150,7 @@ const server: OptionSpec[] = [
   },
   {
     flag: 'listen-fd', key: 'listenFd', kind: 'integer', arg: 'FD', min: 3, max: 65535, commands: ['server'],
-    help: 'serve on this inherited listening TCP or Unix socket instead of binding; set from LISTEN_FDS under socket activation (systemd)',
+    help: 'serve on this inherited listening TCP or Unix socket (with --udp: a bound UDP socket) instead of binding; set from LISTEN_FDS under socket activation (systemd)',
   },
   {
     flag: 'tls', key: 'tls', kind: 'flag', cliOnly: true, libraryText: '`tls: true`', commands: ['server', 'client', 'bench', 'ping'],
@@ -246,7 +246,7 @@ const udp: OptionSpec[] = [
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
   server: [
-    'port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources',
+    'port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'listen-fd', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources',
     // A datagram's echo can be held (UDP_FAULT_FIELDS); the other faults act on connections.
     'delay', 'jitter', 'fault-rate', 'control-port', 'control-host', 'help', 'version',
   ],

@@ -23,8 +23,16 @@ export function optionsHelp(command: Command): string {
  */
 export function optionsMarkdown(command: Command): string {
   const rows = ['| flag | library option | default | meaning |', '|---|---|---|---|'];
+  let faultsShown = false;
   for (const spec of optionsOf(command)) {
     if (spec.flag === 'help' || spec.flag === 'version') continue;
+    if (spec.group === 'faults') {
+      if (faultsShown) continue;
+      faultsShown = true;
+      const flags = optionsOf(command).filter((one) => one.group === 'faults').map((one) => `\`${flagText(one).trim()}\``);
+      rows.push(`| ${flags.join(', ')} | \`faults\` | – | faults on the echo, one example each in [Testing your client](#testing-your-client-faults) (\`--help\` says what each does) |`);
+      continue;
+    }
     const library = spec.libraryText ?? (spec.cliOnly === true ? '–' : `\`${spec.key}\``);
     rows.push(`| \`${flagText(spec).trim()}\` | ${library} | ${defaultText(spec, true) ?? '–'} | ${spec.help}${modesText(spec) === '' ? '' : ` (${modesText(spec)})`} |`);
   }

@@ -71,6 +71,8 @@ export interface OptionSpec {
   readonly udpOnly?: boolean;
   /** One sentence or two for `--help` and the README. */
   readonly help: string;
+  /** The README's tables show the options of one group in a single row (`--help` lists each). */
+  readonly group?: 'faults';
 }
 
 export const SERVER_MODES = ['event', 'fork', 'cluster'] as const;
@@ -361,7 +363,7 @@ export function optionsOf(command: Command): OptionSpec[] {
 /** The server's fault flags: command-line forms of the library's `faults` object (`faults.delayMs`, ...). */
 function faultOptions(): OptionSpec[] {
   const fault = (flag: string, key: string, kind: ValueKind, arg: string, help: string, max = Number.MAX_SAFE_INTEGER): OptionSpec =>
-    ({ flag, key, kind, arg, min: 0, max, cliOnly: true, libraryText: `\`faults.${key}\``, commands: ['server'], help });
+    ({ flag, key, kind, arg, min: 0, max, cliOnly: true, libraryText: `\`faults.${key}\``, commands: ['server'], help, group: 'faults' });
   return [
     fault('delay', 'delayMs', 'integer', 'MS', 'fault: hold each echo this many milliseconds, byte order kept', DAY_MS),
     fault('jitter', 'jitterMs', 'integer', 'MS', 'fault: add a uniform random ±MS to each delay (never below 0)', DAY_MS),

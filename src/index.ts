@@ -47,4 +47,5 @@ export {
   TlsVerifyError,
   TlsHandshakeError,
   DatagramsLostError,
+  MergeError,
 } from './errors.js';

@@ -6,7 +6,8 @@ import os from 'node:os';
  * range is written here and nowhere else.
  */
 
-export const COMMANDS = ['server', 'client', 'bench', 'ping'] as const;
+/** `bench-merge` is `tcpecho bench merge`. */
+export const COMMANDS = ['server', 'client', 'bench', 'ping', 'bench-merge'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /**
@@ -89,8 +90,8 @@ export const DEFAULT_PORT = 7007;
 export const DEFAULT_HOST = '127.0.0.1';
 
 const common: OptionSpec[] = [
-  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show this help' },
-  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show the version' },
+  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping', 'bench-merge'], help: 'show this help' },
+  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping', 'bench-merge'], help: 'show the version' },
 ];
 
 const server: OptionSpec[] = [
@@ -255,6 +256,8 @@ export const UDP_OPTIONS: Record<Command, readonly string[]> = {
   client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
   ping: ['interval', 'size', 'count', 'probe-timeout', 'keep', 'quiet', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
+  // bench merge reads results; it has no --udp (UDP results are merged as TCP ones are).
+  'bench-merge': [],
 };
 
 /** The one mode each subcommand's `--udp` has. */
@@ -330,7 +333,7 @@ const bench: OptionSpec[] = [
     flag: 'threads', key: 'threads', kind: 'integer', arg: 'N', min: 1, max: 64, default: 1, commands: ['bench'],
     help: 'spread the connections over N threads, each with its own event loop, when one core cannot keep the server busy',
   },
-  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench'], help: 'print one JSON object with every figure on stdout, nothing else' },
+  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench', 'bench-merge'], help: 'print one JSON object with every figure on stdout, nothing else' },
 ];
 
 const ping: OptionSpec[] = [

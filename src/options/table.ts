@@ -73,7 +73,7 @@ export interface OptionSpec {
   /** One sentence or two for `--help` and the README. */
   readonly help: string;
   /** The README's tables show the options of one group in a single row (`--help` lists each). */
-  readonly group?: 'faults';
+  readonly group?: 'faults' | 'tls-client';
 }
 
 export const SERVER_MODES = ['event', 'fork', 'cluster'] as const;
@@ -292,15 +292,15 @@ const client: OptionSpec[] = [
 
 /** The client side of TLS, for `client`, `bench` and `ping`. */
 const tlsClient: OptionSpec[] = [
-  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench', 'ping'], help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
+  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench', 'ping'], group: 'tls-client', help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
   {
     flag: 'fingerprint', key: 'fingerprint', kind: 'text', arg: 'SHA256', cliOnly: true, libraryText: '`tls.fingerprint`', commands: ['client', 'ping'],
-    help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional), with no CA asked unless --ca; implies --tls",
+    group: 'tls-client', help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional), with no CA asked unless --ca; implies --tls",
   },
-  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench', 'ping'], help: "do not verify the server's certificate; implies --tls" },
-  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client', 'ping'], help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
-  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client', 'ping'], help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
-  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client', 'ping'], help: 'PEM private key of --cert' },
+  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench', 'ping'], group: 'tls-client', help: "do not verify the server's certificate; implies --tls" },
+  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client', 'ping'], group: 'tls-client', help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
+  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client', 'ping'], group: 'tls-client', help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
+  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client', 'ping'], group: 'tls-client', help: 'PEM private key of --cert' },
   {
     flag: 'tls-resume', key: 'tlsResume', kind: 'flag', default: false, commands: ['bench'], modes: ['connect'],
     help: 'resume TLS sessions: measures resumed handshakes instead of full ones; with --tls',

@@ -46,8 +46,9 @@ them to a new file bench/results/YYYY-MM-DDTHH-MM-compare.md (UTC), or to --out 
   --loadgen-only    that comparison only
   --only 'A,B'      these servers only, each table with its baseline (plain node, plain node tls, plain
                     node unix); a table none of them is in is left out. 'tcpecho event unix' is the
-                    Unix socket rows (event mode and the plain server, each on a Unix socket); the
-                    Unix and TLS tables run by default
+                    Unix socket rows (event mode and the plain server, each on a Unix socket);
+                    'tcpecho event metrics' the metrics rows (event mode with --metrics-port
+                    against without); the Unix, TLS and metrics tables run by default
   --no-udp          leave out the UDP rows (tcpecho udp, plain node dgram, socat udp fork); with
                     --only, they run when a UDP server (tcpecho udp, socat udp fork) is named
   --udp-only        the UDP rows only
@@ -196,6 +197,15 @@ const UNIX_WORKLOADS: Workload[] = [
   { name: 'unix pingpong c=50 1 KiB', node: ['-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: ['msg/s', 'p99 µs'] },
   { name: 'unix stream c=4 64 KiB', node: ['-m', 'stream', '-c', '4', '-s', '64k'], metrics: ['MiB/s'] },
 ];
+/**
+ * What metrics cost (issue 15: within 3%): event mode with `--metrics-port 0` against event mode
+ * without, on the ping-pong load. The endpoint is not scraped during the run: counting is what
+ * costs, and it happens per connection (open, close, bytes at close), not per message.
+ */
+const METRICS_WORKLOADS: Workload[] = [
+  { name: 'pingpong c=50 1 KiB', node: ['-m', 'pingpong', '-c', '50', '-s', '1k'], metrics: ['msg/s', 'p99 µs'] },
+  { name: 'connect c=8 64 B', node: ['-m', 'connect', '-c', '8', '-s', '64'], metrics: ['conn/s'] },
+];
 // Two generator threads on one CPU measure nothing.
 const WORKLOADS = ALL_WORKLOADS.filter((w) => !(PINNED && w.node.includes('--threads')));
 const driverOf = (w: Workload): Driver => (C_DRIVER && w.c !== undefined ? 'C loadgen' : 'tcpecho bench');
@@ -341,15 +351,17 @@ async function main(): Promise<void> {
   const plainTls = plainTlsServer(certificate);
   const tlsServers: ServerSpec[] = [tcpechoServer('event', ['--tls-cert', certificate.cert, '--tls-key', certificate.key], 'tls'), plainTls];
   for (const extra of [socatTlsServer(certificate), ncatTlsServer(certificate)]) if (extra) tlsServers.push(extra);
+  const metricsBaseline = tcpechoServer('event');
+  const metricsServers: ServerSpec[] = [tcpechoServer('event', ['--metrics-port', '0'], 'metrics'), metricsBaseline];
   if (values.only !== undefined) {
     const wanted = new Set(values.only.split(',').map((name) => name.trim()));
-    const known = [...servers, ...tlsServers, ...unixServers, ...udpServers.filter((spec) => spec !== plainUdpServer)];
+    const known = [...servers, ...tlsServers, ...unixServers, ...metricsServers.filter((spec) => spec !== metricsBaseline), ...udpServers.filter((spec) => spec !== plainUdpServer)];
     const unknown = [...wanted].filter((name) => !known.some((spec) => spec.name === name));
     if (unknown.length > 0) usageError(`--only: no server named ${unknown.join(', ')} (have: ${known.map((spec) => spec.name).join(', ')})`);
     // Each table keeps its baseline, the plain server of its ratios; a table with none of the
     // servers asked for is left out (with only Unix servers named, no TCP rows).
-    for (const [list, baseline] of [[servers, plainServer], [tlsServers, plainTls], [unixServers, plainUnix]] as const) {
-      const kept = list.filter((spec) => wanted.has(spec.name));
+    for (const [list, baseline] of [[servers, plainServer], [tlsServers, plainTls], [unixServers, plainUnix], [metricsServers, metricsBaseline]] as const) {
+      const kept = list.filter((spec) => spec !== baseline && wanted.has(spec.name));
       list.splice(0, list.length, ...(kept.length === 0 ? [] : list.filter((spec) => spec === baseline || wanted.has(spec.name))));
     }
     runUdp &&= udpServers.some((spec) => spec !== plainUdpServer && wanted.has(spec.name));
@@ -368,10 +380,12 @@ async function main(): Promise<void> {
     servers.splice(0, servers.length);
     tlsServers.splice(0, tlsServers.length);
     unixServers.splice(0, unixServers.length);
+    metricsServers.splice(0, metricsServers.length);
   }
   const samples = await compareServers(servers);
   const tlsSamples = await compareServers(tlsServers, TLS_WORKLOADS);
   const unixSamples = await compareServers(unixServers, UNIX_WORKLOADS);
+  const metricsSamples = await compareServers(metricsServers, METRICS_WORKLOADS);
   const udpTable = runUdp ? await compareUdp(udpServers, { rounds: ROUNDS, run: RUN, serverCpu: SERVER_CPU, log, failed: recordFailure }) : undefined;
   const children = servers.some((spec) => spec.name.startsWith('tcpecho fork')) ? await forkChildFigures() : undefined;
   let generators: string | undefined;
@@ -419,6 +433,17 @@ async function main(): Promise<void> {
           serverTable(unixServers, unixSamples, UNIX_WORKLOADS, plainUnix.name),
           '',
           'Both on a socket file in a temporary directory, driven by `tcpecho bench --unix` (one thread), alternating as above.',
+          '',
+        ]
+      : []),
+    ...(metricsServers.length > 0
+      ? [
+          '',
+          '## Metrics; ratio = tcpecho event with `--metrics-port 0` / without',
+          '',
+          serverTable(metricsServers, metricsSamples, METRICS_WORKLOADS, metricsBaseline.name),
+          '',
+          'The endpoint is up and not scraped during the runs; a scrape reads the counters, it does not slow the echo.',
           '',
         ]
       : []),

@@ -1,6 +1,6 @@
 /**
  * Every error tcpecho raises carries a stable `code`; tests and callers match on it, never on
- * the message. The CLI maps `UsageError`, `TlsConfigError` and `InheritedSocketError` to exit code 2 and every other `TcpechoError` to 1.
+ * the message. The CLI maps `UsageError`, `TlsConfigError`, `InheritedSocketError` and `MergeError` to exit code 2 and every other `TcpechoError` to 1.
  */
 export class TcpechoError extends Error {
   readonly code: string;
@@ -149,6 +149,17 @@ export class EchoTimeoutError extends TcpechoError {
 export class AbortError extends TcpechoError {
   constructor(message: string, options?: ErrorOptions) {
     super('TCPECHO_ERR_ABORTED', message, options);
+  }
+}
+
+/**
+ * Bench results that cannot be merged (`mergeBenchResults`, `tcpecho bench merge`): not a bench
+ * result, of different runs (mode, size, transport, ...), or a file that cannot be read: exit code
+ * 2 on the CLI.
+ */
+export class MergeError extends TcpechoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TCPECHO_ERR_MERGE', message, options);
   }
 }
 

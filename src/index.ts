@@ -48,4 +48,5 @@ export {
   TlsVerifyError,
   TlsHandshakeError,
   DatagramsLostError,
+  MergeError,
 } from './errors.js';

@@ -1,7 +1,6 @@
 // The entry of one `tcpecho bench --threads N` thread: runs the bench on its share of the
 // connections and sends its figures to the main thread (threads.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { runShard } from './run-bench.js';
 import type { ShardOptions, ThreadMessage } from './threads.js';
 
@@ -13,7 +12,7 @@ port.on('message', (message) => {
 });
 const { reportProgress, ...options } = workerData as ShardOptions;
 const send = (message: ThreadMessage): void => port.postMessage(message);
-const { result, stats, noServer } = await runShard({
+const { result, noServer } = await runShard({
   ...options,
   signal: stop.signal,
   ...(reportProgress ? { onProgress: (progress) => send({ type: 'progress', ...progress }) } : {}),
@@ -21,8 +20,6 @@ const { result, stats, noServer } = await runShard({
 send({
   type: 'done',
   result,
-  histogram: encodeIntoCompressedBase64(stats.latencyUs()),
-  counts: { messages: stats.messages, connections: stats.connections, tlsResumed: stats.tlsResumed, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived, cpuUs: stats.cpuUs },
   noServer: noServer === undefined ? undefined : { code: noServer.code, message: noServer.message },
 });
 // Nothing is left to do: with the port closed the thread's event loop empties and the thread ends

@@ -7,7 +7,7 @@ export function formatReport(r: BenchResult): string {
   const lines = [
     `tcpecho bench: ${r.mode} ${r.target}${r.tls ? ' (TLS)' : ''}, ${r.connections} connection(s), ${fmt(r.size)} B messages` +
       (r.mode === 'pingpong' ? `, pipeline ${r.pipeline}` : '') +
-      `, ${fmt(r.durationS, 2)} s${r.interrupted ? ' (interrupted)' : ''}`,
+      `, ${fmt(r.durationS, 2)} s${r.interrupted ? ' (interrupted)' : ''}${r.runs.length > 1 ? `, ${r.runs.length} runs merged` : ''}`,
     '',
     `  messages      ${fmt(r.messages)}  (${fmt(r.messagesPerS)} msg/s)`,
     `  throughput    ${fmt(r.mibPerS, 2)} MiB/s echoed, ${fmt(r.sentMibPerS, 2)} MiB/s sent`,

@@ -62,10 +62,9 @@ function checkOptions(options: BenchOptions) {
   };
 }
 
-/** One thread's run: its result, its counters and histogram to merge with other threads'. */
+/** One thread's run: its result (which carries what a merge with other threads' needs). */
 export interface Shard {
   result: BenchResult;
-  stats: Stats;
   /** Set when the opening connections all failed to connect (see Opening): why. */
   noServer: TcpechoError | undefined;
 }
@@ -167,8 +166,8 @@ export async function runShard(options: BenchOptions): Promise<Shard> {
     clearInterval(progress);
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const shape = { mode, target: where, tls: tls !== undefined, connections, size, pipeline, interrupted };
-  return { result: result(stats, shape), stats, noServer };
+  const shape = { mode, target: where, transport: unix === undefined ? 'tcp' as const : 'unix' as const, tls: tls !== undefined, tlsResume, rate, connections, size, pipeline, interrupted };
+  return { result: result(stats, shape), noServer };
 }
 
 /**

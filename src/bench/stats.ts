@@ -10,12 +10,15 @@ import { ERROR_KINDS, type ErrorKind } from './types.js';
  */
 const FINE_LIMIT_US = 65_536;
 
+/** The latency histogram's shape, in microseconds: 1 µs to an hour, 3 significant digits. */
+export const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
+
 /**
  * What a run measures. Everything before `startWindow()` (the warm-up) and after `endWindow()`
  * (the drain) is verified but not counted; errors count whenever they happen.
  */
 export class Stats {
-  readonly #histogram: Histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  readonly #histogram: Histogram = build(HISTOGRAM);
   /** Counts of latencies below FINE_LIMIT_US by value, not yet in #histogram. */
   readonly #fine = new Float64Array(FINE_LIMIT_US);
   #fineCount = 0;
@@ -29,6 +32,9 @@ export class Stats {
   tlsResumed = 0;
   bytesSent = 0;
   bytesReceived = 0;
+  /** Over the whole run, window or not (never reset): what the server saw. */
+  runBytesSent = 0;
+  runBytesReceived = 0;
   windowStart = 0;
   windowEnd = 0;
   /** CPU this process used in the window (every thread of it), microseconds. */
@@ -54,6 +60,18 @@ export class Stats {
     this.counting = false;
     this.windowEnd = performance.now();
     this.cpuUs = process.cpuUsage(this.#cpuAtStart);
+  }
+
+  /**
+   * The window in milliseconds since the epoch (empty, at this moment, if it never started). A
+   * worker thread's `performance.now()` has its own origin: this is comparable between threads
+   * and, as far as their clocks agree, between hosts.
+   */
+  epochWindow(): { startMs: number; endMs: number } {
+    const now = performance.now();
+    const start = this.windowStart === 0 ? now : this.windowStart;
+    const end = this.windowStart === 0 || this.counting ? now : this.windowEnd;
+    return { startMs: performance.timeOrigin + start, endMs: performance.timeOrigin + end };
   }
 
   /** Seconds counted so far (or in all, once the window has ended). */
@@ -85,11 +103,6 @@ export class Stats {
       this.#fineCount = 0;
     }
     return this.#histogram;
-  }
-
-  /** Adds another run's latencies (another thread's, in `--threads`). */
-  addLatencies(other: Histogram): void {
-    this.#histogram.add(other);
   }
 
   recordError(kind: ErrorKind, detail: string): void {

@@ -1,24 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { ConnectError, ConnectTimeoutError, TlsHandshakeError, TlsVerifyError, type TcpechoError } from '../errors.js';
-import { result } from './result.js';
-import { Stats } from './stats.js';
-import { ERROR_KINDS, type BenchOptions, type BenchProgress, type BenchResult } from './types.js';
+import { combine } from './merge.js';
+import type { BenchOptions, BenchProgress, BenchResult } from './types.js';
 
 // `tcpecho bench --threads N`: the connections are split over N worker threads, each running the
 // whole single-threaded bench on its share with its own event loop (one JavaScript thread tops
 // out at one core). The threads start together and run the same phases for the same time; their
-// counters are added and their latency histograms merged, which is exact for percentiles.
+// results are merged (merge.ts): counters added, latency histograms merged (exact for
+// percentiles), rates over the longest thread's window.
 
 /** What a bench thread sends to the main thread. */
 export type ThreadMessage = ({ type: 'progress' } & BenchProgress) | ({ type: 'done' } & ShardReport);
 
-/** One thread's figures: its counters as numbers, its histogram encoded. */
+/** One thread's figures: its result, which carries its counts and its histogram encoded. */
 export interface ShardReport {
   result: BenchResult;
-  histogram: string;
-  counts: { messages: number; connections: number; tlsResumed: number; bytesSent: number; bytesReceived: number; cpuUs: NodeJS.CpuUsage };
   /** The thread's opening connections all failed to connect: its error (an Error does not cross threads whole). */
   noServer: { code: string; message: string } | undefined;
 }
@@ -112,27 +111,8 @@ function sum(latest: (BenchProgress | undefined)[]): BenchProgress {
   return total;
 }
 
-/** One result from every thread's: counters added, histograms merged, the longest window. */
+/** One result from every thread's: one run (see `combine`'s `threads`). */
 function merge(reports: ShardReport[]): BenchResult {
-  const stats = new Stats();
-  let seconds = 0;
-  let interrupted = false;
-  let connections = 0;
-  for (const { result: shard, histogram, counts } of reports) {
-    stats.addLatencies(decodeFromCompressedBase64(histogram));
-    stats.messages += counts.messages;
-    stats.connections += counts.connections;
-    stats.tlsResumed += counts.tlsResumed;
-    stats.bytesSent += counts.bytesSent;
-    stats.bytesReceived += counts.bytesReceived;
-    for (const kind of ERROR_KINDS) stats.errors.set(kind, (stats.errors.get(kind) ?? 0) + shard.errors[kind]);
-    for (const sample of shard.errorSamples) if (stats.samples.length < 5) stats.samples.push(sample);
-    // Each thread measures the whole process's CPU over its own window: the longest one counts.
-    if (shard.durationS >= seconds) stats.cpuUs = counts.cpuUs;
-    seconds = Math.max(seconds, shard.durationS);
-    interrupted ||= shard.interrupted;
-    connections += shard.connections;
-  }
-  const first = (reports[0] as ShardReport).result;
-  return result(stats, { mode: first.mode, target: first.target, tls: first.tls, connections, size: first.size, pipeline: first.pipeline, interrupted }, seconds);
+  const parts = reports.map(({ result }) => ({ result, histogram: decodeFromCompressedBase64(result.latencyHistogram, 64) }));
+  return combine(parts, 'threads', [randomUUID()]);
 }

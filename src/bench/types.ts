@@ -135,6 +135,56 @@ export interface BenchResult {
   interrupted: boolean;
   /** `udp: true` only: the datagram counts of the measured window. */
   udp?: UdpBenchFigures;
+  // What `tcpecho bench merge` (`mergeBenchResults`) needs to add runs up exactly.
+  /** Marks a result `mergeBenchResults` can read: `tcpecho-bench/1`. */
+  format: typeof BENCH_RESULT_FORMAT;
+  transport: BenchTransport;
+  /** Whether TLS sessions were resumed (`tlsResume`). */
+  tlsResume: boolean;
+  /** `rate`, when given: connections (connect mode) or datagrams (UDP) a second; merged, the sum. */
+  rate?: number;
+  /** An id per run these figures cover (a random UUID each): one for a run, several once merged. */
+  runs: string[];
+  /**
+   * The measured window, in milliseconds since the epoch (this host's clock): one for a run; once
+   * merged, the union of the runs' windows, disjoint and in order. `durationS` is their length.
+   */
+  windows: BenchWindow[];
+  counts: BenchCounts;
+  /**
+   * Every latency of the window in microseconds, as HdrHistogram's compressed base64 encoding
+   * (lowest 1, highest 3,600,000,000, 3 significant digits): `decodeFromCompressedBase64` of
+   * hdr-histogram-js (or of HdrHistogram in another language) reads it back.
+   */
+  latencyHistogram: string;
+}
+
+/** The `format` of a result that `mergeBenchResults` reads. */
+export const BENCH_RESULT_FORMAT = 'tcpecho-bench/1';
+
+/** What the connections ran over: TCP (with or without TLS), a Unix socket, or UDP datagrams. */
+export type BenchTransport = 'tcp' | 'unix' | 'udp';
+
+export interface BenchWindow {
+  startMs: number;
+  endMs: number;
+}
+
+/** The exact counts behind a result's rates. */
+export interface BenchCounts {
+  /** Payload sent in the window, bytes. */
+  bytesSent: number;
+  /** Echoed payload received (and checked) in the window, bytes. */
+  bytesReceived: number;
+  /** Connect mode: connections completed in the window. */
+  connectionsCompleted: number;
+  /** CPU the generator's process used in the window, microseconds (merged: every run's added). */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  /** Bytes sent over the whole run, warm-up and drain included: what the server was sent. */
+  runBytesSent: number;
+  /** Bytes received and checked over the whole run: what the server echoed, when nothing failed. */
+  runBytesReceived: number;
 }
 
 /** What `bench --udp` counts besides the TCP figures: every datagram sent in the window ends up echoed or lost. */

@@ -138,7 +138,10 @@ export async function runUdpBench(s: UdpRunSettings): Promise<BenchResult> {
     lossRate: counts.sent === 0 ? 0 : counts.lost / counts.sent,
     ...(s.rate === undefined ? {} : { rate: s.rate }),
   };
-  const shape = { mode: 'pingpong' as const, target: `udp ${where}`, tls: false, connections: s.connections, size: s.size, pipeline: 1, interrupted: s.signal?.aborted === true };
+  const shape = {
+    mode: 'pingpong' as const, target: `udp ${where}`, transport: 'udp' as const, tls: false, tlsResume: false, rate: s.rate,
+    connections: s.connections, size: s.size, pipeline: 1, interrupted: s.signal?.aborted === true,
+  };
   return { ...result(stats, shape), udp };
 }
 

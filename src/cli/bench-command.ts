@@ -11,6 +11,7 @@ import { tlsFromCommandLine } from './tls-options.js';
 export function benchHelp(): string {
   return `Usage: tcpecho bench [HOST] [PORT] [options]     (or HOST:PORT, or a lone PORT)
        tcpecho bench --unix PATH [options]
+       tcpecho bench merge FILE...                  (--json results of several hosts as one)
 
 Drives an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}) and checks every echoed byte.
 With --tls every connection speaks TLS (verified as the client does; --ca and --insecure imply
@@ -26,6 +27,8 @@ connect failure, missing FIN) or nothing measured, 2 invalid option.
 
 /** `tcpecho bench`: resolves with the exit code. */
 export async function benchCommand(args: string[], io: Io): Promise<number> {
+  // `merge` only as the first argument: a host named merge is still `tcpecho bench -- merge`.
+  if (args[0] === 'merge') return (await import('./bench-merge-command.js')).benchMergeCommand(args.slice(1), io);
   const { options, flags, cliValues, positionals } = parseCommandLine('bench', args, 2);
   if (flags.help) return io.out(benchHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;

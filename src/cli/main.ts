@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The tcpecho executable: picks the subcommand, maps errors to one line and an exit code.
 // The only place that calls process.exit.
-import { InheritedSocketError, TcpechoError, TlsConfigError, UsageError } from '../errors.js';
+import { InheritedSocketError, MergeError, TcpechoError, TlsConfigError, UsageError } from '../errors.js';
 import { processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -11,6 +11,7 @@ Commands:
   server   run an echo server (tcpecho server --help)
   client   connect to an echo server (tcpecho client --help)
   bench    load an echo server and verify every byte (tcpecho bench --help)
+           bench merge: several hosts' bench --json results as one (tcpecho bench merge --help)
   ping     probe an echo server as ping does, every byte checked (tcpecho ping --help)
 
 Options:
@@ -47,13 +48,13 @@ async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await (await load())(args, io);
   } catch (err) {
-    if (err instanceof UsageError) err.message += ` (see \`tcpecho ${name} --help\`)`;
+    if (err instanceof UsageError) err.message += ` (see \`tcpecho ${name === 'bench' && args[0] === 'merge' ? 'bench merge' : name} --help\`)`;
     throw err;
   }
 }
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof TlsConfigError || err instanceof InheritedSocketError) return 2;
+  if (err instanceof UsageError || err instanceof TlsConfigError || err instanceof InheritedSocketError || err instanceof MergeError) return 2;
   return 1;
 }
 

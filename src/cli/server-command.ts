@@ -41,8 +41,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const activated = socketActivation(given);
   if (activated !== undefined) serverOptions.listenFd = activated.fd;
   if (given.has('listenFd') || activated !== undefined) {
-    // Passed-in sockets are served by the stream server; the UDP server binds its own.
-    if (options.udp === true) throw new UsageError(`${activated === undefined ? '`--listen-fd`' : 'Socket activation (LISTEN_FDS)'} serves a TCP or Unix stream socket, not \`--udp\``);
+    // A passed-in socket: a stream listener for the stream server, a UDP socket with --udp.
     checkNoTcpAddress(positionals[0], flags, given, activated === undefined ? '`--listen-fd`' : 'socket activation (LISTEN_FDS)', true);
   } else if (given.has('unix')) {
     checkNoTcpAddress(positionals[0], flags, given);
@@ -50,6 +49,9 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     if (positionals[0] !== undefined) Object.assign(serverOptions, listenTarget(positionals[0], given));
     Object.assign(serverOptions, familyTarget(flags, serverOptions.host ?? '*', given));
   }
+
+  // How the ready line names a passed-in socket: `, socket-activated fd 3 name=tcpecho`.
+  const inherited = activated !== undefined ? `, socket-activated ${describeFd(activated)}` : given.has('listenFd') ? `, fd ${String(serverOptions.listenFd)}` : '';
 
   const tlsFlags = serverTlsFromFlags(cliValues, flags.tls === true);
   if (tlsFlags !== undefined) {
@@ -67,7 +69,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (options.udp === true) {
     const { udpServerCommand } = await import('./udp-server.js');
     const control = cliValues.controlPort === undefined ? undefined : { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' };
-    return udpServerCommand({ ...serverOptions, ...(faults === undefined ? {} : { faults }) }, { quiet: flags.quiet === true, control }, io);
+    return udpServerCommand({ ...serverOptions, ...(faults === undefined ? {} : { faults }) }, { quiet: flags.quiet === true, control, inherited }, io);
   }
   const format = (cliValues.logFormat as LogFormat | undefined) ?? 'text';
   // A status line: the text as it always was, or (JSON logs) an object with the text as `message`.
@@ -98,7 +100,6 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (server.tlsFingerprint !== undefined) say('tls', { fingerprint: server.tlsFingerprint }, `tcpecho tls certificate SHA256 Fingerprint=${server.tlsFingerprint}`);
   const { host, port, family } = server.address;
   const tls = server.tlsFingerprint !== undefined;
-  const inherited = activated !== undefined ? `, socket-activated ${describeFd(activated)}` : given.has('listenFd') ? `, fd ${String(serverOptions.listenFd)}` : '';
   say('listening', { host, port, family, mode: server.mode, tls, url: server.url, pid: process.pid }, `tcpecho listening on ${server.url} (mode ${server.mode}${tls ? ', tls' : ''}${inherited})`);
 
   const signal = await io.nextStopSignal();

@@ -7,13 +7,18 @@ import { LogSink } from './log-sink.js';
 import { stamp } from './server-log.js';
 
 /**
- * `tcpecho server --udp`: binds, logs one line per source when first seen and when forgotten
- * (never one per datagram), drops at most once a second per source; with `control`, serves the
- * fault API as the TCP server does; on SIGINT/SIGTERM stops at once (nothing to drain), prints
- * the summary, resolves with 0.
+ * `tcpecho server --udp`: binds (or serves the passed-in socket, `inherited` naming it in the
+ * ready line: `, socket-activated fd 3`), logs one line per source when first seen and when
+ * forgotten (never one per datagram), drops at most once a second per source; with `control`,
+ * serves the fault API as the TCP server does; on SIGINT/SIGTERM stops at once (nothing to
+ * drain), prints the summary, resolves with 0.
  */
-export async function udpServerCommand(options: UdpEchoServerOptions, how: { quiet: boolean; control: { port: number; host: string } | undefined }, io: Io): Promise<number> {
-  const { quiet } = how;
+export async function udpServerCommand(
+  options: UdpEchoServerOptions,
+  how: { quiet: boolean; control: { port: number; host: string } | undefined; inherited?: string },
+  io: Io,
+): Promise<number> {
+  const { quiet, inherited = '' } = how;
   // The command line's values come with every server option's default, TCP's included.
   const server = await startUdpEchoServer(pick(options, UDP_KEYS));
   let control: ControlEndpoint | undefined;
@@ -29,7 +34,7 @@ export async function udpServerCommand(options: UdpEchoServerOptions, how: { qui
   const log = new LogSink(process.stderr, { stamp });
   logSources(server, log.line, quiet);
   if (server.metricsUrl !== undefined) io.log(`tcpecho metrics on ${server.metricsUrl}/metrics`);
-  io.log(`tcpecho listening on ${server.url} (mode event, udp)`);
+  io.log(`tcpecho listening on ${server.url} (mode event, udp${inherited})`);
   const signal = await io.nextStopSignal();
   const stats = server.stats;
   await server.close();
@@ -39,7 +44,7 @@ export async function udpServerCommand(options: UdpEchoServerOptions, how: { qui
   return 0;
 }
 
-const UDP_KEYS = ['port', 'host', 'ipv6Only', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources', 'faults', 'metrics'] as const;
+const UDP_KEYS = ['port', 'host', 'ipv6Only', 'listenFd', 'idleTimeoutMs', 'allow', 'deny', 'hexdump', 'udpAllowLowPorts', 'udpRate', 'udpMaxSources', 'faults', 'metrics'] as const;
 
 function pick<T extends object>(from: T, keys: readonly (keyof T)[]): T {
   const out: Partial<T> = {};

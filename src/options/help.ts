@@ -21,10 +21,27 @@ export function optionsHelp(command: Command): string {
  * The README's flag table of a subcommand, from the option table: a test checks that the README
  * holds exactly this between `<!-- options:COMMAND -->` markers (`npm run readme:options` writes it).
  */
+/** The library column, default and meaning of the README row that stands for a group of options. */
+const GROUP_ROWS: Record<NonNullable<OptionSpec['group']>, (members: OptionSpec[]) => string> = {
+  faults: () => '`faults` | – | faults on the echo, one example each in [Testing your client](#testing-your-client-faults) (`--help` says what each does)',
+  'tls-client': (members) =>
+    `\`tls\`: ${members.map((one) => `\`${one.key}\``).join(', ')} | – | how the server's certificate is verified (` +
+    `${members.some((one) => one.key === 'fingerprint') ? '`--fingerprint` pins it, ' : ''}\`--ca\` trusts those CAs, \`--insecure\` checks nothing; each implies \`--tls\`)` +
+    `${members.some((one) => one.key === 'cert') ? ', `--servername` (SNI), `--cert`/`--key` for mutual TLS' : ''}: [docs/transports.md](docs/transports.md#tls)`,
+};
+
 export function optionsMarkdown(command: Command): string {
   const rows = ['| flag | library option | default | meaning |', '|---|---|---|---|'];
+  const grouped = new Set<string>();
   for (const spec of optionsOf(command)) {
     if (spec.flag === 'help' || spec.flag === 'version') continue;
+    if (spec.group !== undefined) {
+      if (grouped.has(spec.group)) continue;
+      grouped.add(spec.group);
+      const members = optionsOf(command).filter((one) => one.group === spec.group);
+      rows.push(`| ${members.map((one) => `\`${flagText(one).trim()}\``).join(', ')} | ${GROUP_ROWS[spec.group](members)} |`);
+      continue;
+    }
     const library = spec.libraryText ?? (spec.cliOnly === true ? '–' : `\`${spec.key}\``);
     rows.push(`| \`${flagText(spec).trim()}\` | ${library} | ${defaultText(spec, true) ?? '–'} | ${spec.help}${modesText(spec) === '' ? '' : ` (${modesText(spec)})`} |`);
   }

@@ -6,7 +6,8 @@ import os from 'node:os';
  * range is written here and nowhere else.
  */
 
-export const COMMANDS = ['server', 'client', 'bench', 'ping'] as const;
+/** `bench-merge` is `tcpecho bench merge`. */
+export const COMMANDS = ['server', 'client', 'bench', 'ping', 'bench-merge'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /**
@@ -71,6 +72,8 @@ export interface OptionSpec {
   readonly udpOnly?: boolean;
   /** One sentence or two for `--help` and the README. */
   readonly help: string;
+  /** The README's tables show the options of one group in a single row (`--help` lists each). */
+  readonly group?: 'faults' | 'tls-client';
 }
 
 export const SERVER_MODES = ['event', 'fork', 'cluster'] as const;
@@ -87,8 +90,8 @@ export const DEFAULT_PORT = 7007;
 export const DEFAULT_HOST = '127.0.0.1';
 
 const common: OptionSpec[] = [
-  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show this help' },
-  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping'], help: 'show the version' },
+  { flag: 'help', short: 'h', key: 'help', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping', 'bench-merge'], help: 'show this help' },
+  { flag: 'version', short: 'V', key: 'version', kind: 'flag', cliOnly: true, commands: ['server', 'client', 'bench', 'ping', 'bench-merge'], help: 'show the version' },
 ];
 
 const server: OptionSpec[] = [
@@ -150,7 +153,7 @@ const server: OptionSpec[] = [
   },
   {
     flag: 'listen-fd', key: 'listenFd', kind: 'integer', arg: 'FD', min: 3, max: 65535, commands: ['server'],
-    help: 'serve on this inherited listening TCP or Unix socket instead of binding; set from LISTEN_FDS under socket activation (systemd)',
+    help: 'serve on this inherited listening TCP or Unix socket (with --udp: a bound UDP socket) instead of binding; set from LISTEN_FDS under socket activation (systemd)',
   },
   {
     flag: 'tls', key: 'tls', kind: 'flag', cliOnly: true, libraryText: '`tls: true`', commands: ['server', 'client', 'bench', 'ping'],
@@ -246,13 +249,15 @@ const udp: OptionSpec[] = [
 /** The options that apply with `--udp`, by subcommand (long flags). */
 export const UDP_OPTIONS: Record<Command, readonly string[]> = {
   server: [
-    'port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources',
+    'port', 'host', 'mode', 'idle-timeout', 'ipv6-only', 'listen-fd', 'allow', 'deny', 'hexdump', 'quiet', 'ipv4', 'ipv6', 'udp', 'udp-allow-low-ports', 'udp-rate', 'udp-max-sources',
     // A datagram's echo can be held (UDP_FAULT_FIELDS); the other faults act on connections.
     'delay', 'jitter', 'fault-rate', 'control-port', 'control-host', 'metrics-port', 'metrics-host', 'help', 'version',
   ],
   client: ['timeout', 'verbose', 'hexdump', 'ipv4', 'ipv6', 'udp', 'datagram-size', 'retries', 'help', 'version'],
   bench: ['mode', 'connections', 'size', 'duration', 'messages', 'warmup', 'rate', 'timeout', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
   ping: ['interval', 'size', 'count', 'probe-timeout', 'keep', 'quiet', 'json', 'ipv4', 'ipv6', 'udp', 'help', 'version'],
+  // bench merge reads results; it has no --udp (UDP results are merged as TCP ones are).
+  'bench-merge': [],
 };
 
 /** The one mode each subcommand's `--udp` has. */
@@ -287,15 +292,15 @@ const client: OptionSpec[] = [
 
 /** The client side of TLS, for `client`, `bench` and `ping`. */
 const tlsClient: OptionSpec[] = [
-  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench', 'ping'], help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
+  { flag: 'ca', key: 'ca', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.ca` (PEM)', commands: ['client', 'bench', 'ping'], group: 'tls-client', help: "verify the server's certificate against these PEM CA certificates instead of the system's; implies --tls" },
   {
     flag: 'fingerprint', key: 'fingerprint', kind: 'text', arg: 'SHA256', cliOnly: true, libraryText: '`tls.fingerprint`', commands: ['client', 'ping'],
-    help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional), with no CA asked unless --ca; implies --tls",
+    group: 'tls-client', help: "accept the server's certificate only if its SHA-256 fingerprint is this (hex, colons optional), with no CA asked unless --ca; implies --tls",
   },
-  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench', 'ping'], help: "do not verify the server's certificate; implies --tls" },
-  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client', 'ping'], help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
-  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client', 'ping'], help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
-  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client', 'ping'], help: 'PEM private key of --cert' },
+  { flag: 'insecure', key: 'insecure', kind: 'flag', cliOnly: true, libraryText: '`tls.insecure`', commands: ['client', 'bench', 'ping'], group: 'tls-client', help: "do not verify the server's certificate; implies --tls" },
+  { flag: 'servername', key: 'servername', kind: 'text', arg: 'NAME', cliOnly: true, libraryText: '`tls.servername`', commands: ['client', 'ping'], group: 'tls-client', help: 'the name sent in SNI and checked against the certificate (default: the host); with --tls' },
+  { flag: 'cert', key: 'cert', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.cert` (PEM)', commands: ['client', 'ping'], group: 'tls-client', help: 'PEM client certificate, for mutual TLS; with --tls and --key' },
+  { flag: 'key', key: 'key', kind: 'text', arg: 'FILE', cliOnly: true, libraryText: '`tls.key` (PEM)', commands: ['client', 'ping'], group: 'tls-client', help: 'PEM private key of --cert' },
   {
     flag: 'tls-resume', key: 'tlsResume', kind: 'flag', default: false, commands: ['bench'], modes: ['connect'],
     help: 'resume TLS sessions: measures resumed handshakes instead of full ones; with --tls',
@@ -328,7 +333,7 @@ const bench: OptionSpec[] = [
     flag: 'threads', key: 'threads', kind: 'integer', arg: 'N', min: 1, max: 64, default: 1, commands: ['bench'],
     help: 'spread the connections over N threads, each with its own event loop, when one core cannot keep the server busy',
   },
-  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench'], help: 'print one JSON object with every figure on stdout, nothing else' },
+  { flag: 'json', key: 'json', kind: 'flag', cliOnly: true, commands: ['bench', 'bench-merge'], help: 'print one JSON object with every figure on stdout, nothing else' },
 ];
 
 const ping: OptionSpec[] = [
@@ -361,7 +366,7 @@ export function optionsOf(command: Command): OptionSpec[] {
 /** The server's fault flags: command-line forms of the library's `faults` object (`faults.delayMs`, ...). */
 function faultOptions(): OptionSpec[] {
   const fault = (flag: string, key: string, kind: ValueKind, arg: string, help: string, max = Number.MAX_SAFE_INTEGER): OptionSpec =>
-    ({ flag, key, kind, arg, min: 0, max, cliOnly: true, libraryText: `\`faults.${key}\``, commands: ['server'], help });
+    ({ flag, key, kind, arg, min: 0, max, cliOnly: true, libraryText: `\`faults.${key}\``, commands: ['server'], help, group: 'faults' });
   return [
     fault('delay', 'delayMs', 'integer', 'MS', 'fault: hold each echo this many milliseconds, byte order kept', DAY_MS),
     fault('jitter', 'jitterMs', 'integer', 'MS', 'fault: add a uniform random ±MS to each delay (never below 0)', DAY_MS),

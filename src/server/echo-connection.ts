@@ -77,7 +77,15 @@ interface EchoState {
   faultNames: Set<string> | undefined;
   /** With `--hexdump`: the dump every chunk goes through, both ways. */
   dump: HexdumpTap | undefined;
+  /** A read this long means the client streams in bulk: Nagle comes back (see echoChunk). */
+  bulkRead: number;
 }
+
+/**
+ * The most a TLS socket hands over at once: one record's plaintext (RFC 8446: 2^14 bytes), so
+ * a TLS stream never reads FULL_READ at a time.
+ */
+const TLS_FULL_READ = 16_384;
 
 type EchoSocket = net.Socket & { [kEcho]: EchoState };
 
@@ -100,7 +108,7 @@ type EchoSocket = net.Socket & { [kEcho]: EchoState };
 export function echoConnection(socket: net.Socket, context: EchoContext, done: EchoDone, idleTimeoutMs = 0, dump?: HexdumpTap): net.Socket {
   const state: EchoState = {
     startedAt: performance.now(), sawEnd: false, idleTimeoutMs, idleReaper: undefined, errorCode: undefined, done, bulkBuffer: undefined, context,
-    faultDraw: Math.random(), faulty: undefined, faultNames: undefined, dump,
+    faultDraw: Math.random(), faulty: undefined, faultNames: undefined, dump, bulkRead: 'encrypted' in socket ? TLS_FULL_READ : FULL_READ,
   };
   // Node asks where the next read goes right after each read's callback. Node calls it without a
   // `this`, so this is the one closure per connection.
@@ -285,8 +293,10 @@ function echoChunk(socket: EchoSocket, chunk: Buffer, written?: () => void): boo
   // TCP_NODELAY suits request/response traffic, but under a bulk stream each 64 KiB echo would
   // leave a tiny tail segment of its own (loopback MSS is just under 64 KiB); Nagle merges those
   // tails into the next write. Measured: stream c=4 64 KiB went from 0.85x to 1.2x the plain
-  // server. setNoDelay is a no-op in JavaScript once it is off.
-  if (chunk.length >= FULL_READ) socket.setNoDelay(false);
+  // server. setNoDelay is a no-op in JavaScript once it is off. Over TLS a full read is a full
+  // record, and Nagle merges a stream's records into fewer segments, as Node's TLS server (Nagle
+  // on throughout) does.
+  if (chunk.length >= socket[kEcho].bulkRead) socket.setNoDelay(false);
   const writes = socket[kEcho].context.writes;
   if (writes.size > 0) writes.flush();
   return socket.write(chunk, written);

@@ -1,6 +1,6 @@
 // A listening socket passed in by the process that started tcpecho (systemd socket activation,
 // `systemd-socket-activate`, or any parent that leaves a descriptor open): the server listens on
-// it instead of binding one of its own.
+// it instead of binding one of its own. With `--udp`, a bound UDP socket is served the same way.
 import { fstatSync, readFileSync } from 'node:fs';
 import { InheritedSocketError } from '../errors.js';
 
@@ -77,7 +77,7 @@ export function inspectInheritedSocket(fd: number, label = `fd ${fd}`): Inherite
     if (tcp !== TCP_LISTEN) throw new InheritedSocketError(`Cannot listen on ${label}: a TCP socket that is not listening (state ${tcp})`);
     return { fd, kind: 'tcp', path: undefined };
   }
-  if (tables.udp.has(inode)) throw new InheritedSocketError(`Cannot listen on ${label}: a UDP socket, and tcpecho serves TCP stream sockets`);
+  if (tables.udp.has(inode)) throw new InheritedSocketError(`Cannot listen on ${label}: a UDP socket; tcpecho serves one with \`--udp\``);
   const unix = tables.unix.get(inode);
   if (unix !== undefined) {
     if (unix.type !== UNIX_STREAM) throw new InheritedSocketError(`Cannot listen on ${label}: a Unix ${unix.type === UNIX_DGRAM ? 'datagram' : 'seqpacket'} socket, and tcpecho serves stream sockets`);
@@ -85,6 +85,41 @@ export function inspectInheritedSocket(fd: number, label = `fd ${fd}`): Inherite
     return { fd, kind: 'unix', path: unix.path };
   }
   throw new InheritedSocketError(`Cannot listen on ${label}: a socket that is neither TCP nor Unix (not in /proc/net/tcp, tcp6 or unix)`);
+}
+
+/** What a descriptor passed to `--udp` was found to be: a UDP socket of this family. */
+export interface InheritedDatagramSocket {
+  fd: number;
+  type: 'udp4' | 'udp6';
+}
+
+/**
+ * `inspectInheritedSocket`'s counterpart for `--udp`: `fd` must be a UDP socket (bound, as
+ * systemd's `ListenDatagram=` and `systemd-socket-activate --datagram` pass it), and which table
+ * lists it (/proc/net/udp or udp6) says the family, which dgram needs to know before it opens the
+ * descriptor. Anything else is `InheritedSocketError` in one line. Where /proc/net cannot be
+ * read, `udp4` is assumed and the UDP server checks the family once it has the socket.
+ */
+export function inspectInheritedDatagramSocket(fd: number, label = `fd ${fd}`): InheritedDatagramSocket {
+  let ino: number;
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isSocket()) throw new InheritedSocketError(`Cannot serve UDP on ${label}: not a socket (${fileKind(stats)})`);
+    ino = stats.ino;
+  } catch (err) {
+    if (err instanceof InheritedSocketError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InheritedSocketError(`Cannot serve UDP on ${label}: ${code === 'EBADF' ? 'no such open descriptor (EBADF)' : (code ?? (err as Error).message)}`, { cause: err });
+  }
+  const tables = readTables();
+  if (tables === undefined) return { fd, type: 'udp4' };
+  const inode = String(ino);
+  const type = tables.udp.get(inode);
+  if (type !== undefined) return { fd, type };
+  if (tables.tcp.has(inode)) throw new InheritedSocketError(`Cannot serve UDP on ${label}: a TCP socket; tcpecho serves one without \`--udp\``);
+  const unix = tables.unix.get(inode);
+  if (unix !== undefined) throw new InheritedSocketError(`Cannot serve UDP on ${label}: a Unix ${unix.type === UNIX_DGRAM ? 'datagram' : unix.type === UNIX_STREAM ? 'stream' : 'seqpacket'} socket; \`--udp\` serves UDP sockets (IPv4 or IPv6)`);
+  throw new InheritedSocketError(`Cannot serve UDP on ${label}: a socket that is neither UDP, TCP nor Unix (not in /proc/net/udp or udp6)`);
 }
 
 const TCP_LISTEN = '0A';
@@ -96,7 +131,8 @@ const SO_ACCEPTCON = 0x10000;
 interface Tables {
   /** inode → TCP state in hex (`0A` is LISTEN). */
   tcp: Map<string, string>;
-  udp: Set<string>;
+  /** inode → the socket type dgram needs for it (`udp4` from /proc/net/udp, `udp6` from udp6). */
+  udp: Map<string, 'udp4' | 'udp6'>;
   unix: Map<string, { type: string; listening: boolean; path: string }>;
 }
 
@@ -112,7 +148,7 @@ function readTables(): Tables | undefined {
   const unixText = read('unix');
   if (tcp4 === undefined || unixText === undefined) return undefined;
   const tcp = new Map<string, string>();
-  const udp = new Set<string>();
+  const udp = new Map<string, 'udp4' | 'udp6'>();
   // `sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...`: the state is field 3, the inode field 9.
   for (const text of [tcp4, read('tcp6') ?? '']) {
     for (const line of text.split('\n').slice(1)) {
@@ -120,10 +156,10 @@ function readTables(): Tables | undefined {
       if (f.length > 9) tcp.set(f[9] as string, f[3] as string);
     }
   }
-  for (const text of [read('udp') ?? '', read('udp6') ?? '']) {
+  for (const [text, type] of [[read('udp') ?? '', 'udp4'], [read('udp6') ?? '', 'udp6']] as const) {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length > 9) udp.add(f[9] as string);
+      if (f.length > 9) udp.set(f[9] as string, type);
     }
   }
   // `Num RefCount Protocol Flags Type St Inode [Path]`.

@@ -9,7 +9,7 @@
 // open connection finishes, and new clients go to the other.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -168,4 +168,13 @@ test('HAProxy draining: SIGTERM makes the backend\'s /readyz 503 at once, HAProx
   const [code] = (await within(once(draining.child, 'exit'), 15_000, 'the draining backend to exit')) as [number | null];
   assert.equal(code, 0);
   assert.ok(draining.lines.some((line) => / close #\d+ .*reason=eof$/.test(line)), draining.lines.join('\n'));
+});
+
+test("the README's HAProxy backend is the one these tests run (ports aside)", () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const block = /^backend tcpecho .*\n((?: {2}.*\n)+)/m.exec(readme)?.[1];
+  assert.ok(block !== undefined, 'the README has the backend snippet');
+  const ours = haproxyConfig(7000, [7001, 7002], 'send-proxy-v2').split(/^backend tcpecho\n/m)[1] as string;
+  const normalize = (text: string): string[] => text.split('\n').map((line) => line.replace(/\s+#.*$/, '').trimEnd()).filter((line) => line !== '');
+  assert.deepEqual(normalize(block), normalize(ours));
 });

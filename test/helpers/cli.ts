@@ -55,11 +55,17 @@ export interface SpawnOptions {
   unix?: string;
   /** The ready line to wait for (`--log-format json` has its own). @default /^tcpecho listening on / */
   ready?: RegExp;
+  /** Listen on this address instead of 127.0.0.1 (a free port still). */
+  host?: string;
+  /** Run the server inside this network namespace (`ip netns exec`, which execs it: same pid). */
+  netns?: string;
 }
 
 export async function spawnServer(t: TestContext, args: string[] = [], options: SpawnOptions = {}): Promise<ServerProcess> {
-  const argv = [CLI, 'server', ...(options.unix === undefined ? ['--host', '127.0.0.1', '--port', '0'] : ['--unix', options.unix]), ...args];
-  const child = options.maxFds === undefined
+  const argv = [CLI, 'server', ...(options.unix === undefined ? ['--host', options.host ?? '127.0.0.1', '--port', '0'] : ['--unix', options.unix]), ...args];
+  const child = options.netns !== undefined
+    ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env })
+    : options.maxFds === undefined
     ? spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env })
     : spawn('bash', ['-c', `ulimit -n ${options.maxFds} && exec "$0" "$@"`, process.execPath, ...argv], {
         stdio: ['ignore', 'ignore', 'pipe'],

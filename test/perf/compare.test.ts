@@ -102,6 +102,22 @@ test("bench:compare --only 'tcpecho event unix': the Unix rows alone, tcpecho on
   }
 });
 
+test("bench:compare --only 'tcpecho event metrics': the metrics rows alone, event mode with --metrics-port against without", async (t) => {
+  const out = tempFile(t);
+  const result = await compare(['--rounds', '1', '--duration', '0.3', '--warmup', '0', '--no-loadgen', '--only', 'tcpecho event metrics', '--out', out], WITHOUT_C_TOOLS);
+  assert.equal(result.code, 0, result.stderr);
+  const written = readFileSync(out, 'utf8');
+  assert.match(written, /^## Metrics; ratio = tcpecho event with `--metrics-port 0` \/ without$/m);
+  assert.doesNotMatch(written, /^## (Servers|TLS|Unix)/m);
+  const rows = tableRows(written);
+  assert.deepEqual([...rows.keys()], ['pingpong c=50 1 KiB | msg/s', 'pingpong c=50 1 KiB | p99 µs (lower is better)', 'connect c=8 64 B | conn/s']);
+  for (const [key, cells] of rows) {
+    assert.deepEqual([cells.length, cells[0]], [4, 'tcpecho bench'], key);
+    assert.ok(figure(cells[1]) > 0 && figure(cells[3]) > 0, `${key}: ${cells.join(', ')}`);
+    assert.match(cells[2] as string, /^\d+\.\d\dx$/, key);
+  }
+});
+
 test('bench:compare writes a table of every workload, each figure with its driver and its ratio to the plain server', async (t) => {
   const out = tempFile(t);
   // Without the C tools: what needs them is left out, and the results say so.

@@ -2,88 +2,21 @@
 // CLI with the socket as fd 3 (LISTEN_PID/LISTEN_FDS), as systemd does; real signals, real exit
 // codes. Descriptors of the wrong kind are passed with a shell that sets LISTEN_PID=$$ and execs.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { startEchoServer } from '../../src/index.js';
 import { activationFds } from '../../src/server/inherited-socket.js';
-import { CLI, collect, type CliResult } from '../helpers/cli.js';
+import { activate, assertOneLine, exitOf, freePort, noActivate, withFd3 } from '../helpers/activation.js';
 import { connectTo, echoOf, readExactly } from '../helpers/echo.js';
 import { processTree } from '../helpers/process.js';
 import { within } from '../helpers/timeout.js';
 import { socketDir } from '../helpers/unix.js';
 import { echoRoundTrip } from '../../src/index.js';
-
-const noActivate = spawnSync('systemd-socket-activate', ['--version']).status !== 0 && 'systemd-socket-activate (Debian package systemd) is not installed';
-
-/** A port nobody listens on now: bound to 0 and closed. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Activated {
-  child: ChildProcess;
-  lines: string[];
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-/**
- * `systemd-socket-activate ACTIVATE... node CLI server ARGS...`, killed when the test ends;
- * resolves once the activator listens (tcpecho itself starts at the first connection).
- */
-async function activate(t: TestContext, activateArgs: string[], serverArgs: string[]): Promise<Activated> {
-  const child = spawn('systemd-socket-activate', [...activateArgs, process.execPath, CLI, 'server', ...serverArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => {
-    for (const pid of processTree(child.pid as number).reverse()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
-  const lines: string[] = [];
-  const watchers = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  let partial = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of watchers) if (w.pattern.test(line)) watchers.delete(w), w.resolve(line);
-    }
-  });
-  const waitForLine = (pattern: RegExp, timeoutMs = 15_000): Promise<string> => {
-    const seen = lines.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return within(new Promise<string>((resolve) => watchers.add({ pattern, resolve })), timeoutMs, `line ${pattern} (got: ${lines.join(' | ')})`);
-  };
-  await waitForLine(/^Listening on .* as 3\.$/);
-  return { child, lines, waitForLine };
-}
-
-function exitOf(child: ChildProcess, what: string): Promise<[number | null, NodeJS.Signals | null]> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve([child.exitCode, child.signalCode]);
-  return within(once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>, 20_000, what);
-}
-
-/** One `tcpecho: ` line among the lines after the activator's own (which do not start so). */
-function assertOneLine(lines: string[], pattern: RegExp): void {
-  const ours = lines.filter((line) => !/^(Listening on|Communication attempt|Execing|Received)/.test(line) && line !== '');
-  assert.equal(ours.length, 1, ours.join('\n'));
-  assert.match(ours[0] as string, /^tcpecho: /);
-  assert.match(ours[0] as string, pattern);
-}
 
 const MODES = [['event', []], ['fork', ['--spare', '1']], ['cluster', ['--workers', '2', '--balance', 'rr']], ['cluster', ['--workers', '2', '--balance', 'shared']]] as const;
 
@@ -132,7 +65,7 @@ test('socket-activated on a Unix stream socket: ready line names its path, echo 
   assert.equal((await exitOf(server.child, 'tcpecho to exit'))[0], 0);
 });
 
-test('socket-activated with a UDP socket (--datagram): one line, exit 2', { skip: noActivate }, async (t) => {
+test('socket-activated with a UDP socket (--datagram) and no --udp: one line naming --udp, exit 2', { skip: noActivate }, async (t) => {
   const port = await freePort();
   const server = await activate(t, ['--datagram', '-l', `127.0.0.1:${port}`], []);
   const udp = dgram.createSocket('udp4');
@@ -140,7 +73,7 @@ test('socket-activated with a UDP socket (--datagram): one line, exit 2', { skip
   await new Promise<void>((resolve, reject) => udp.send('x', port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
   const [code] = await exitOf(server.child, 'tcpecho to refuse the UDP socket');
   assert.equal(code, 2);
-  assertOneLine(server.lines, /^tcpecho: Cannot listen on fd 3: a UDP socket/);
+  assertOneLine(server.lines, /^tcpecho: Cannot listen on fd 3: a UDP socket; tcpecho serves one with `--udp`$/);
 });
 
 test('socket-activated with two sockets: one line naming both, exit 2', { skip: noActivate }, async (t) => {
@@ -153,12 +86,6 @@ test('socket-activated with two sockets: one line naming both, exit 2', { skip: 
   assert.equal(code, 2);
   assertOneLine(server.lines, /passed 2 descriptors \(fd 3 name=one, fd 4 name=two\); tcpecho serves one listening socket/);
 });
-
-/** `LISTEN_PID=$$ LISTEN_FDS=1 exec node CLI server ARGS` with `fd3` as descriptor 3. */
-function withFd3(fd3: number | net.Socket, args: string[] = [], env = 'LISTEN_PID=$$ LISTEN_FDS=1'): Promise<CliResult> {
-  const child = spawn('sh', ['-c', `${env} exec "$0" "$@"`, process.execPath, CLI, 'server', ...args], { stdio: ['ignore', 'pipe', 'pipe', fd3] });
-  return collect(child, undefined, 20_000, 'tcpecho server with fd 3');
-}
 
 test('socket activation with a regular file as fd 3: one line, exit 2', async (t) => {
   const file = join(socketDir(t), 'file');
@@ -182,7 +109,7 @@ test('--listen-fd 3 with a connected (not listening) TCP socket: one line, exit 
   assert.equal(result.stderr, 'tcpecho: Cannot listen on fd 3: a TCP socket that is not listening (state 01)\n');
 });
 
-test('socket activation with an address as well, with --udp, or a bad LISTEN_FDS: one line, exit 2', async (t) => {
+test('socket activation with an address as well, a file with --udp, or a bad LISTEN_FDS: one line, exit 2', async (t) => {
   const file = join(socketDir(t), 'file');
   writeFileSync(file, 'x');
   const fd = openSync(file, 'r');
@@ -192,7 +119,7 @@ test('socket activation with an address as well, with --udp, or a bad LISTEN_FDS
   assert.match(withPort.stderr, /^tcpecho: Give either socket activation \(LISTEN_FDS\) or an address, not both \(got `--port` with socket activation \(LISTEN_FDS\)\)/);
   const udp = await withFd3(fd, ['--udp']);
   assert.equal(udp.code, 2);
-  assert.match(udp.stderr, /^tcpecho: Socket activation \(LISTEN_FDS\) serves a TCP or Unix stream socket, not `--udp`/);
+  assert.equal(udp.stderr, 'tcpecho: Cannot serve UDP on fd 3: not a socket (a regular file)\n');
   const bad = await withFd3(fd, [], 'LISTEN_PID=$$ LISTEN_FDS=x');
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'tcpecho: Socket activation: LISTEN_FDS must be a number of descriptors, got `x`\n');

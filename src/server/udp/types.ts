@@ -11,6 +11,12 @@ export interface UdpEchoServerOptions {
   host?: string;
   /** With `host: '::'` (or `'*'`), IPv6 sources only. @default false */
   ipv6Only?: boolean;
+  /**
+   * An inherited descriptor (3 or above) of a bound UDP socket to serve on instead of binding
+   * (`host`, `port` and `ipv6Only` are then the socket's own); the CLI sets it under socket
+   * activation. Anything but a UDP socket is `InheritedSocketError`.
+   */
+  listenFd?: number;
   /** Forget a source address silent for this long (its counters and rate); 0: only when the table is full. @default 30000 */
   idleTimeoutMs?: number;
   /** Echo only datagrams from these addresses or networks (`'127.0.0.0/8'`); others are dropped (`denied`). @default [] (everyone) */

@@ -2,11 +2,12 @@ import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { AddressInUseError, ListenError, PermissionDeniedError, systemCode } from '../../errors.js';
+import { AddressInUseError, InheritedSocketError, ListenError, PermissionDeniedError, systemCode } from '../../errors.js';
 import { resolveOptions } from '../../options/resolve.js';
 import { formatAddress } from '../../options/values.js';
 import { AddressRules, unmapped } from '../address-rules.js';
 import { udpFaultsInForce, type Faults } from '../faults/faults.js';
+import { inspectInheritedDatagramSocket, type InheritedDatagramSocket } from '../inherited-socket.js';
 import type { EchoServerAddress } from '../types.js';
 import { metricsOption, startMetricsEndpoint, type MetricsEndpoint } from '../metrics-endpoint.js';
 import { DatagramDump } from './datagram-dump.js';
@@ -31,7 +32,7 @@ const RECV_BUFFER_BYTES = 4 * 2 ** 20;
 /** Bytes of delayed echoes held at once, past which a datagram to delay is dropped (`delay-queue`): a flood into a long delay stays bounded. */
 export const UDP_HOLD_LIMIT = 2 ** 20;
 
-type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny' | 'faults' | 'metrics'>> & { allow: string[] | undefined; deny: string[] | undefined };
+type Resolved = Required<Omit<UdpEchoServerOptions, 'allow' | 'deny' | 'faults' | 'listenFd' | 'metrics'>> & { allow: string[] | undefined; deny: string[] | undefined; listenFd: number | undefined };
 
 class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements UdpEchoServer {
   readonly mode = 'event' as const;
@@ -112,20 +113,36 @@ class DatagramEchoServer extends EventEmitter<UdpEchoServerEvents> implements Ud
     return this.metricsEndpoint?.url;
   }
 
-  /** @internal */
-  async bind(host: string | undefined, port: number): Promise<void> {
+  /** @internal binds `host:port`, or opens the inherited socket instead. */
+  async bind(host: string | undefined, port: number, inherited?: InheritedDatagramSocket): Promise<void> {
     const socket = this.#socket;
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(bindError(err, host, port));
+      const onError = (err: Error): void => reject(inherited === undefined ? bindError(err, host, port) : openError(err, inherited));
       socket.once('error', onError);
-      socket.bind({ port, ...(host === undefined ? {} : { address: host }), exclusive: true }, () => {
+      const done = (): void => {
         socket.off('error', onError);
         resolve();
-      });
+      };
+      if (inherited === undefined) return void socket.bind({ port, ...(host === undefined ? {} : { address: host }), exclusive: true }, done);
+      // dgram's `fd` option of socket.bind() (in Node 20's docs): the socket is opened, not bound; it throws
+      // for a descriptor libuv does not take for UDP.
+      try {
+        socket.bind({ fd: inherited.fd, exclusive: true }, done);
+      } catch (err) {
+        onError(err as Error);
+      }
     }).catch(async (err: unknown) => {
       await this.destroy();
       throw err;
     });
+    if (inherited !== undefined) {
+      // Sending to the other family fails datagram by datagram, so a wrong guess (no /proc/net) stops here.
+      const family = socket.address().family;
+      if (family !== (inherited.type === 'udp4' ? 'IPv4' : 'IPv6')) {
+        await this.destroy();
+        throw new InheritedSocketError(`Cannot serve UDP on fd ${inherited.fd}: an ${family} socket, opened as ${inherited.type} (/proc/net/udp and udp6 could not be read)`);
+      }
+    }
     try {
       if (socket.getRecvBufferSize() < RECV_BUFFER_BYTES) socket.setRecvBufferSize(RECV_BUFFER_BYTES);
     } catch {
@@ -258,6 +275,10 @@ function bindError(err: Error, host: string | undefined, port: number): Error {
   }
 }
 
+function openError(err: Error, inherited: InheritedDatagramSocket): Error {
+  return new InheritedSocketError(`Cannot serve UDP on fd ${inherited.fd}: ${systemCode(err) ?? err.message}`, { cause: err });
+}
+
 /** The socket type for `host`: a literal's family, `'*'` dual-stack IPv6, a name looked up. */
 async function socketType(host: string): Promise<{ type: 'udp4' | 'udp6'; bindHost: string | undefined }> {
   if (host === '*') return { type: 'udp6', bindHost: '::' };
@@ -275,7 +296,8 @@ async function socketType(host: string): Promise<{ type: 'udp4' | 'udp6'; bindHo
 export { DROP_REASONS };
 
 /**
- * Starts a UDP echo server (RFC 862); resolves once its socket is bound. With no options: a free
+ * Starts a UDP echo server (RFC 862); resolves once its socket is bound (or, with `listenFd`, the
+ * inherited one opened). With no options: a free
  * port of 127.0.0.1, reflection checks on, 10,000 datagrams a second per source address. Takes
  * the options of `startEchoServer` that apply to datagrams (a TCP-only one is a `UsageError`).
  */
@@ -284,9 +306,17 @@ export async function startUdpEchoServer(options: UdpEchoServerOptions = {}): Pr
   const o = resolveOptions('server', { ...options, udp: true }) as unknown as Resolved;
   const faults = options.faults === undefined ? undefined : udpFaultsInForce(options.faults, 'faults.');
   const metrics = metricsOption(options.metrics);
-  const { type, bindHost } = await socketType(o.host);
-  const server = new DatagramEchoServer(o, type, faults);
-  await server.bind(bindHost, o.port);
+  let server: DatagramEchoServer;
+  if (o.listenFd !== undefined) {
+    // A passed-in socket (socket activation): its family decides the socket type; nothing is bound.
+    const inherited = inspectInheritedDatagramSocket(o.listenFd);
+    server = new DatagramEchoServer(o, inherited.type, faults);
+    await server.bind(undefined, 0, inherited);
+  } else {
+    const { type, bindHost } = await socketType(o.host);
+    server = new DatagramEchoServer(o, type, faults);
+    await server.bind(bindHost, o.port);
+  }
   if (metrics !== undefined) {
     try {
       server.metricsEndpoint = await startMetricsEndpoint(server, metrics);

@@ -36,3 +36,23 @@ export function outcomeOfError(code: string | undefined): { outcome: 'refused' |
       return { outcome: 'error', errorCode: code ?? 'unknown' };
   }
 }
+
+/**
+ * A probe's deadline and its abort, settled once: `onTimeout` after `timeoutMs`, `onAbort` when
+ * `signal` aborts, whichever comes first; `settle()` is true the first time only (the probe's
+ * outcome is decided then) and clears both.
+ */
+export function probeDeadline(timeoutMs: number, signal: AbortSignal, onTimeout: () => void, onAbort: () => void): { settle(): boolean } {
+  let settled = false;
+  const timer = setTimeout(onTimeout, timeoutMs).unref();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    settle() {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      return true;
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { checkPeer, handshakeError, reasonOf, tlsFailure, type TlsSettings } fro
 import { systemCode } from '../errors.js';
 import { formatAddress } from '../options/values.js';
 import { firstDifference } from './payload.js';
-import { outcomeOfError, type Prober, type ProbeTarget } from './prober.js';
+import { outcomeOfError, probeDeadline, type Prober, type ProbeTarget } from './prober.js';
 import type { ProbeFailed, ProbeResult } from './types.js';
 
 /** How long a finished probe's connection may take to close cleanly (FIN both ways) before it is destroyed. */
@@ -54,14 +54,10 @@ export class TcpProber implements Prober {
       let secured = reused !== undefined;
       let sentAt = 0;
       let received = 0;
-      let settled = false;
-      const timer = setTimeout(timerOnTimeout, timeoutMs).unref();
+      const deadline = probeDeadline(timeoutMs, signal, timerOnTimeout, signalOnAbort);
 
       const finish = (result: ProbeResult | undefined, keepOpen: boolean): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', signalOnAbort);
+        if (!deadline.settle()) return;
         socket.off('connect', socketOnConnect);
         socket.off('secureConnect', socketOnSecureConnect);
         socket.off('data', socketOnData);
@@ -138,7 +134,6 @@ export class TcpProber implements Prober {
       socket.on('data', socketOnData);
       socket.on('end', socketOnEnd);
       socket.on('error', socketOnError);
-      signal.addEventListener('abort', signalOnAbort, { once: true });
       if (reused === undefined) {
         socket.once('connect', socketOnConnect);
         if (settings !== undefined) socket.once('secureConnect', socketOnSecureConnect);

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { systemCode } from '../errors.js';
 import { firstDifference, probePayload } from './payload.js';
-import { outcomeOfError, type Prober, type ProbeTarget } from './prober.js';
+import { outcomeOfError, probeDeadline, type Prober, type ProbeTarget } from './prober.js';
 import type { ProbeResult } from './types.js';
 
 /**
@@ -34,14 +34,10 @@ export class UdpProber implements Prober {
       this.#kept = undefined;
       const socket = reused ?? dgram.createSocket(this.#target.family === 6 ? 'udp6' : 'udp4');
       let sentAt = 0;
-      let settled = false;
-      const timer = setTimeout(timerOnTimeout, timeoutMs).unref();
+      const deadline = probeDeadline(timeoutMs, signal, timerOnTimeout, signalOnAbort);
 
       const finish = (result: ProbeResult | undefined, keepOpen: boolean): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', signalOnAbort);
+        if (!deadline.settle()) return;
         socket.off('message', socketOnMessage);
         socket.off('error', socketOnError);
         if (keepOpen) {
@@ -84,7 +80,6 @@ export class UdpProber implements Prober {
 
       socket.on('message', socketOnMessage);
       socket.on('error', socketOnError);
-      signal.addEventListener('abort', signalOnAbort, { once: true });
       if (reused !== undefined) {
         socket.off('error', ignore);
         send();

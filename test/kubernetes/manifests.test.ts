@@ -118,21 +118,23 @@ test('Deployment: 3 replicas of the image the Dockerfile builds, run as its user
   }
 });
 
-test('Deployment: probes on /readyz and /healthz of the port --metrics-port opens on 0.0.0.0, the same port Prometheus is told to scrape', () => {
-  const tcp = container(pod, 'tcp');
-  const args = tcp.args ?? [];
-  assert.equal(args[0], 'server');
-  assert.ok(!args.includes('--udp'));
-  assert.equal(flagValue(args, '--host'), '0.0.0.0', 'the echo listens on the pod IP');
-  assert.equal(flagValue(args, '--metrics-host'), '0.0.0.0', 'the kubelet probes the pod IP');
-  const metricsPort = Number(flagValue(args, '--metrics-port'));
-  assert.ok(metricsPort > 0);
-  assert.equal(tcp.readinessProbe?.httpGet?.path, '/readyz');
-  assert.equal(tcp.livenessProbe?.httpGet?.path, '/healthz');
-  for (const probe of [tcp.readinessProbe, tcp.livenessProbe]) assert.deepEqual(portOf(tcp, probe?.httpGet?.port), { containerPort: metricsPort, protocol: 'TCP' });
+test('Deployment: each container probed on /readyz and /healthz of the port its --metrics-port opens on 0.0.0.0; Prometheus told to scrape tcp\'s', () => {
+  for (const name of ['tcp', 'udp']) {
+    const c = container(pod, name);
+    const args = c.args ?? [];
+    assert.equal(args[0], 'server');
+    assert.equal(args.includes('--udp'), name === 'udp');
+    assert.equal(flagValue(args, '--host'), '0.0.0.0', `${name}: the echo listens on the pod IP`);
+    assert.equal(flagValue(args, '--metrics-host'), '0.0.0.0', `${name}: the kubelet probes the pod IP`);
+    const metricsPort = Number(flagValue(args, '--metrics-port'));
+    assert.ok(metricsPort > 0, name);
+    assert.equal(c.readinessProbe?.httpGet?.path, '/readyz', name);
+    assert.equal(c.livenessProbe?.httpGet?.path, '/healthz', name);
+    for (const probe of [c.readinessProbe, c.livenessProbe]) assert.deepEqual(portOf(c, probe?.httpGet?.port), { containerPort: metricsPort, protocol: 'TCP' }, name);
+  }
   const annotations = deployment.spec?.template.metadata?.annotations ?? {};
   assert.equal(annotations['prometheus.io/scrape'], 'true');
-  assert.equal(annotations['prometheus.io/port'], String(metricsPort));
+  assert.equal(annotations['prometheus.io/port'], flagValue(container(pod, 'tcp').args ?? [], '--metrics-port'));
   assert.equal(annotations['prometheus.io/path'], '/metrics');
 });
 
@@ -201,10 +203,14 @@ test("the containers' args run the built CLI: the probes' paths answer 200 on th
     assert.equal((await httpGet(`${base}${probe?.httpGet?.path ?? ''}`)).status, 200, probe?.httpGet?.path);
   }
 
-  const udpArgs = rewritten(container(pod, 'udp').args ?? [], { '--host': '127.0.0.1', '--port': '0' });
+  const udpArgs = rewritten(container(pod, 'udp').args ?? [], { '--host': '127.0.0.1', '--port': '0', '--metrics-host': '127.0.0.1', '--metrics-port': '0' });
   const udp = await spawnServer(t, udpArgs.slice(1));
   const socket = await udpSocket(t);
   assert.equal((await roundTrip(socket, udp.port, Buffer.from('ping'), 2000))?.toString(), 'ping');
+  const udpBase = /(http:\/\/127\.0\.0\.1:\d+)\/metrics$/.exec(await udp.waitForLine(/^tcpecho metrics on /))?.[1] as string;
+  for (const probe of [container(pod, 'udp').readinessProbe, container(pod, 'udp').livenessProbe]) {
+    assert.equal((await httpGet(`${udpBase}${probe?.httpGet?.path ?? ''}`)).status, 200, `udp ${probe?.httpGet?.path}`);
+  }
 
   const benchArgs = container(jobSpec.template.spec, 'bench').args ?? [];
   const bench = await runCli(['bench', '127.0.0.1', String(server.port), ...rewritten(benchArgs.slice(3), { '--duration': '1', '--connections': '4' })], { timeoutMs: 30_000 });

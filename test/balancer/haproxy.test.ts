@@ -16,7 +16,7 @@ import { test, type TestContext } from 'node:test';
 import { spawnServer } from '../helpers/cli.js';
 import { once } from 'node:events';
 import net from 'node:net';
-import { bench, freePort, served, startBalancer, startBench } from '../helpers/balancer.js';
+import { assertSpreadWithClientAddresses, bench, freePort, served, startBalancer, startBench } from '../helpers/balancer.js';
 import { endWithEcho } from '../helpers/echo.js';
 import { until, within } from '../helpers/timeout.js';
 
@@ -74,17 +74,7 @@ for (const sendProxy of ['send-proxy-v2', 'send-proxy'] as const) {
     const result = await bench(haproxy.port, connections);
     assert.equal(result.errorTotal, 0, JSON.stringify(result.errors));
     assert.ok(result.messages > 0);
-    await until(() => backends.reduce((n, b) => n + served(b).clients.length, 0) >= connections, 10_000, 'the backends to log every bench connection closed');
-    for (const [i, backend] of backends.entries()) {
-      const { clients, opened } = served(backend);
-      assert.ok(clients.length > 0, `backend ${i} served none of the bench's connections`);
-      for (const { client, proxy } of clients) {
-        assert.match(client, /^127\.0\.0\.1:\d+$/);
-        assert.ok(opened.has(proxy), `proxy= ${proxy} is the peer the open line saw`);
-        assert.ok(!opened.has(client), `${client} is one of HAProxy's own ports, not the bench's`);
-        assert.notEqual(client, `127.0.0.1:${haproxy.port}`);
-      }
-    }
+    await assertSpreadWithClientAddresses(backends, connections, 'HAProxy', haproxy.port);
   });
 }
 

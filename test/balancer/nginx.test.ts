@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnServer } from '../helpers/cli.js';
-import { bench, freePort, served, startBalancer } from '../helpers/balancer.js';
-import { until } from '../helpers/timeout.js';
+import { assertSpreadWithClientAddresses, bench, freePort, startBalancer } from '../helpers/balancer.js';
 
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 const noNginx = spawnSync('nginx', ['-v']).status !== 0
@@ -55,14 +54,5 @@ test('nginx stream with proxy_protocol on: zero errors, each backend a share, th
   const result = await bench(port, connections);
   assert.equal(result.errorTotal, 0, JSON.stringify(result.errors));
   assert.ok(result.messages > 0);
-  await until(() => backends.reduce((n, b) => n + served(b).clients.length, 0) >= connections, 10_000, 'the backends to log every bench connection closed');
-  for (const [i, backend] of backends.entries()) {
-    const { clients, opened } = served(backend);
-    assert.ok(clients.length > 0, `backend ${i} served none of the bench's connections`);
-    for (const { client, proxy } of clients) {
-      assert.match(client, /^127\.0\.0\.1:\d+$/);
-      assert.ok(opened.has(proxy), `proxy= ${proxy} is the peer the open line saw`);
-      assert.ok(!opened.has(client), `${client} is one of nginx's own ports, not the bench's`);
-    }
-  }
+  await assertSpreadWithClientAddresses(backends, connections, 'nginx', port);
 });

@@ -86,3 +86,22 @@ export function served(backend: ServerProcess): Served {
   }
   return { clients, opened };
 }
+
+/**
+ * After a bench of `connections` through the balancer on `balancerPort`: every connection logged
+ * closed, each backend served a share, and every close line names a client of the bench (on
+ * 127.0.0.1), never one of the balancer's own ports (`name`'s, the peers its open lines saw).
+ */
+export async function assertSpreadWithClientAddresses(backends: ServerProcess[], connections: number, name: string, balancerPort: number): Promise<void> {
+  await until(() => backends.reduce((n, b) => n + served(b).clients.length, 0) >= connections, 10_000, 'the backends to log every bench connection closed');
+  for (const [i, backend] of backends.entries()) {
+    const { clients, opened } = served(backend);
+    assert.ok(clients.length > 0, `backend ${i} served none of the bench's connections`);
+    for (const { client, proxy } of clients) {
+      assert.match(client, /^127\.0\.0\.1:\d+$/);
+      assert.ok(opened.has(proxy), `proxy= ${proxy} is the peer the open line saw`);
+      assert.ok(!opened.has(client), `${client} is one of ${name}'s own ports, not the bench's`);
+      assert.notEqual(client, `127.0.0.1:${balancerPort}`);
+    }
+  }
+}

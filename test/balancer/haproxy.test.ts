@@ -16,7 +16,8 @@ import { test, type TestContext } from 'node:test';
 import { spawnServer } from '../helpers/cli.js';
 import { once } from 'node:events';
 import net from 'node:net';
-import { assertSpreadWithClientAddresses, bench, freePort, served, startBalancer, startBench } from '../helpers/balancer.js';
+import { assertSpreadWithClientAddresses, bench, served, startBalancer, startBench } from '../helpers/balancer.js';
+import { freePort } from '../helpers/server.js';
 import { endWithEcho } from '../helpers/echo.js';
 import { until, within } from '../helpers/timeout.js';
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnServer } from '../helpers/cli.js';
-import { assertSpreadWithClientAddresses, bench, freePort, startBalancer } from '../helpers/balancer.js';
+import { assertSpreadWithClientAddresses, bench, startBalancer } from '../helpers/balancer.js';
+import { freePort } from '../helpers/server.js';
 
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 const noNginx = spawnSync('nginx', ['-v']).status !== 0

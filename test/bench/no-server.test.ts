@@ -3,12 +3,11 @@
 // server to measure: it rejects at once, in the words of the client, instead of counting connect
 // errors for its whole duration (or, with a message count, forever).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import net from 'node:net';
 import { test } from 'node:test';
 import { runBench, type BenchOptions, type BenchResult } from '../../src/bench/index.js';
 import { TcpechoError } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/server.js';
 import { stoppedListener, stuckPort } from '../helpers/stuck-server.js';
 import { within } from '../helpers/timeout.js';
 
@@ -24,14 +23,6 @@ async function bench(options: BenchOptions, ms: number): Promise<BenchResult> {
   }
 }
 
-/** A loopback port nobody listens on: bound, noted, closed. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await within(once(probe, 'listening'), 5000, 'probe listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Rejects with `TcpechoError` of `code` and exactly `message`. */
 async function assertRejects(run: Promise<unknown>, code: string, message: string): Promise<void> {
@@ -55,7 +46,7 @@ const SHAPES: { name: string; options: BenchOptions }[] = [
 for (const threads of [1, 2]) {
   for (const { name, options } of SHAPES) {
     test(`${name}, ${threads} thread(s): no server rejects with the client's ConnectError`, async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const run = bench({ ...QUICK, ...options, port, threads, connections: 4, durationMs: 60_000 }, 10_000);
       await assertRejects(run, 'TCPECHO_ERR_CONNECT', `Connection refused by 127.0.0.1:${port} (is the server running?)`);
     });
@@ -84,7 +75,7 @@ test('a connect that does not complete within timeoutMs is counted as a connect 
 
 for (const args of [['-n', '10', '-c', '1'], ['-d', '1'], ['-m', 'connect', '--threads', '2', '-c', '2']]) {
   test(`CLI: bench ${args.join(' ')} with no server prints the client's one line and exits 1`, async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const result = await runCli(['bench', '127.0.0.1', String(port), '--warmup', '0', ...args], { timeoutMs: 15_000 });
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr, `tcpecho: Connection refused by 127.0.0.1:${port} (is the server running?)\n`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { CLI, collect, runCli, spawnServer } from '../helpers/cli.js';
-import { startTestServer } from '../helpers/server.js';
+import { freePort, startTestServer } from '../helpers/server.js';
 import { stuckPort } from '../helpers/stuck-server.js';
 import { until, within } from '../helpers/timeout.js';
 import { MAX_UNECHOED_BYTES } from '../../src/client/pipe.js';
@@ -76,11 +76,7 @@ test('empty stdin: connects, half-closes, exits 0 with nothing on stdout', async
 });
 
 test('connection refused: one line, exit 1', async () => {
-  // A port nobody listens on: a just-closed one.
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await within(once(probe, 'listening'), 5000, 'probe listening');
-  const free = (probe.address() as net.AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
+  const free = await freePort();
   const result = await runCli(['client', '127.0.0.1', String(free)], { input: 'x' });
   assert.equal(result.code, 1);
   assertOneLineError(result.stderr, /Connection refused by 127\.0\.0\.1:\d+/);

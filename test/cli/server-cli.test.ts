@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { CLI, runCli, spawnServer } from '../helpers/cli.js';
 import { closedByPeer, connectTo, endWithEcho, readExactly } from '../helpers/echo.js';
 import { childrenOf, isRunning } from '../helpers/process.js';
+import { freePort } from '../helpers/server.js';
 import { until, within } from '../helpers/timeout.js';
 
 const BAD_VALUES: Array<[string, string[]]> = [
@@ -179,10 +180,7 @@ test('on a dual-stack listener, IPv4 clients are logged as 127.0.0.1, not ::ffff
 });
 
 test('a lone number is the port, and HOST:PORT names both (nc habits)', async (t) => {
-  const probe = net.createServer();
-  await within(new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve)), 5000, 'probe listen');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
+  const port = await freePort();
   for (const target of [`127.0.0.1:${port}`, `[::1]:${port}`]) {
     const child = spawn(process.execPath, [CLI, 'server', target], { stdio: ['ignore', 'ignore', 'pipe'] });
     t.after(() => child.kill('SIGKILL'));

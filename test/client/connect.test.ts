@@ -1,11 +1,10 @@
 // The library's client side: connectEcho, collectEcho and echoRoundTrip, their deadlines, aborts and error codes.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { collectEcho, connectEcho, echoRoundTrip } from '../../src/index.js';
-import { listenOnLoopback, startTestServer } from '../helpers/server.js';
+import { freePort, listenOnLoopback, startTestServer } from '../helpers/server.js';
 import { stuckPort } from '../helpers/stuck-server.js';
 import { within } from '../helpers/timeout.js';
 
@@ -24,10 +23,7 @@ test('connectEcho works over IPv6 loopback', async (t) => {
 });
 
 test('a refused connection rejects with TCPECHO_ERR_CONNECT, keeping the cause', async () => {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await within(once(probe, 'listening'), 5000, 'probe listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
+  const port = await freePort();
   await assert.rejects(connectEcho({ host: '127.0.0.1', port }), (err: Error & { code: string }) => {
     assert.equal(err.code, 'TCPECHO_ERR_CONNECT');
     assert.equal((err.cause as { code: string }).code, 'ECONNREFUSED');

@@ -2,7 +2,6 @@
 // built CLI with the socket it bound as fd 3, as systemd does; killed with its tree when the test ends.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
@@ -12,25 +11,7 @@ import { within } from './timeout.js';
 
 export const noActivate = spawnSync('systemd-socket-activate', ['--version']).status !== 0 && 'systemd-socket-activate (Debian package systemd) is not installed';
 
-/** A port nobody listens on now: bound to 0 and closed. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-/** A UDP port nobody uses on `address` now: bound to 0 and closed. */
-export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
-  const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
-  socket.bind(0, address);
-  await once(socket, 'listening');
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
 
 export interface Activated {
   child: ChildProcess;

@@ -35,14 +35,6 @@ export async function startBalancer(t: TestContext, command: string, args: strin
   return { child, lines };
 }
 
-/** A port free a moment ago on 127.0.0.1, for a balancer that cannot be told to pick one. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface BenchResult {
   messages: number;

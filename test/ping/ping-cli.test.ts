@@ -3,11 +3,10 @@
 // one that corrupts a byte).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { CLI, collect, runCli, type CliResult } from '../helpers/cli.js';
-import { listenOnLoopback, startTestServer } from '../helpers/server.js';
+import { freePort, listenOnLoopback, startTestServer } from '../helpers/server.js';
 import { stuckPort } from '../helpers/stuck-server.js';
 import { within } from '../helpers/timeout.js';
 import type { PingResult } from '../../src/index.js';
@@ -29,14 +28,6 @@ async function rawServer(t: TestContext, onConnection: (socket: net.Socket) => v
   return listenOnLoopback(t, server);
 }
 
-/** A loopback port nobody listens on: bound, noted, closed. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await within(once(probe, 'listening'), 5000, 'probe listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 test('against a tcpecho server: one line per probe with connect and echo times, the summary, exit 0', async (t) => {
   const server = await startTestServer(t);
@@ -60,7 +51,7 @@ test('against a tcpecho server: one line per probe with connect and echo times, 
 });
 
 test('a closed port: every probe refused, exit 1', async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const result = await runCli(['ping', `127.0.0.1:${port}`, '-c', '2', '-i', '0.05']);
   assert.equal(result.code, 1);
   assert.deepEqual(linesOf(result), [

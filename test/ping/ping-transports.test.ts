@@ -2,13 +2,11 @@
 // server with certificates made at test time, a plain TCP one (for a TLS client that meets no
 // TLS), the UDP echo server, and small UDP servers that corrupt, drop or duplicate.
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import { ping, startUdpEchoServer, type PingResult } from '../../src/index.js';
 import { testCertificates } from '../helpers/certs.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { startTestServer } from '../helpers/server.js';
+import { freeUdpPort, startTestServer } from '../helpers/server.js';
 import { faultyEchoServer } from '../helpers/udp.js';
 import { within } from '../helpers/timeout.js';
 
@@ -25,15 +23,6 @@ async function tlsServer(t: TestContext) {
   return { server, certs, port: String(server.address.port) };
 }
 
-/** A loopback UDP port nobody listens on: bound, noted, closed. */
-async function closedUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
-  await within(once(socket, 'listening'), 5000, 'udp probe bound');
-  const { port } = socket.address();
-  socket.close();
-  return port;
-}
 
 test('--tls --ca: every probe handshakes and echoes; its line has the version and the handshake time; the summary has a handshake line', async (t) => {
   const { certs, port } = await tlsServer(t);
@@ -109,7 +98,7 @@ test('--udp against the UDP echo server: one datagram a probe, no connect time, 
 });
 
 test('--udp to a closed port: refused (ICMP port unreachable), exit 1', async () => {
-  const port = await closedUdpPort();
+  const port = await freeUdpPort();
   const result = await runCli(['ping', '--udp', `127.0.0.1:${port}`, '-c', '2', '-i', '0.05']);
   assert.equal(result.code, 1);
   assert.deepEqual(linesOf(result).slice(0, 2), ['seq=1 refused', 'seq=2 refused']);

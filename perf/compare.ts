@@ -318,6 +318,11 @@ function serverTable(servers: ServerSpec[], samples: Samples, workloads: Workloa
   return rows.join('\n');
 }
 
+/** One table of the results file: its heading, the table, the note under it. */
+function section(heading: string, table: string, note: string): string[] {
+  return ['', `## ${heading}`, '', table, '', note, ''];
+}
+
 function setupLine(): string {
   if (C_DRIVER) {
     return 'Driver `--driver loadgen`: the C load generator (`loadgen`, every byte verified, one thread) on CPU 1; every server, with every process it starts, on CPU 0. Rows whose driver column says tcpecho bench ran it on CPU 1 instead.';
@@ -414,66 +419,46 @@ async function main(): Promise<void> {
     ...(missing.length > 0 ? ['', `Left out, the C tools not found: ${missing.join('; ')}.`] : []),
     ...(loadgenOnly || servers.length === 0
       ? []
-      : [
-          '',
-          '## Servers; ratio = server / plain node',
-          '',
+      : section(
+          'Servers; ratio = server / plain node',
           serverTable(servers, samples),
-          '',
           'A process per connection (fork modes, socat, ncat) makes 10,000 idle connections 10,000 processes: those rows are n/a. ' +
             'A ratio is n/a where the plain server\'s figure is 0 or below (idle RSS growth within a page).' +
             (C_DRIVER ? ' The C generator\'s connect latency runs from connect() to the server\'s FIN; tcpecho bench\'s to the first echo.' : ''),
-          '',
-        ]),
-    ...(unixServers.length > 0
-      ? [
-          '',
-          '## Unix domain sockets; ratio = tcpecho / the plain node server on a Unix socket',
-          '',
+        )),
+    ...(unixServers.length === 0
+      ? []
+      : section(
+          'Unix domain sockets; ratio = tcpecho / the plain node server on a Unix socket',
           serverTable(unixServers, unixSamples, UNIX_WORKLOADS, plainUnix.name),
-          '',
           'Both on a socket file in a temporary directory, driven by `tcpecho bench --unix` (one thread), alternating as above.',
-          '',
-        ]
-      : []),
-    ...(metricsServers.length > 0
-      ? [
-          '',
-          '## Metrics; ratio = tcpecho event with `--metrics-port 0` / without',
-          '',
+        )),
+    ...(metricsServers.length === 0
+      ? []
+      : section(
+          'Metrics; ratio = tcpecho event with `--metrics-port 0` / without',
           serverTable(metricsServers, metricsSamples, METRICS_WORKLOADS, metricsBaseline.name),
-          '',
           'The endpoint is up and not scraped during the runs; a scrape reads the counters, it does not slow the echo.',
-          '',
-        ]
-      : []),
-    ...(udpTable
-      ? [
-          '',
-          '## UDP servers; ratio = server / plain node dgram',
-          '',
+        )),
+    ...(!udpTable
+      ? []
+      : section(
+          'UDP servers; ratio = server / plain node dgram',
           udpTable,
-          '',
           'Driven by `tcpecho bench --udp` (every byte of every echo checked; loss = datagrams with no echo within 1 s, over datagrams sent). ' +
             '`tcpecho udp` runs with its reflection checks on and `--udp-rate 1000000`: every flow comes from 127.0.0.1, one source address, and the default 10,000/s per source would cap the row. ' +
             'socat forks a process per datagram.',
-          '',
-        ]
-      : []),
+        )),
     ...(tlsServers.length === 0
       ? []
-      : [
-          '',
-          '## TLS servers; ratio = server / plain node tls',
-          '',
+      : section(
+          'TLS servers; ratio = server / plain node tls',
           serverTable(tlsServers, tlsSamples, TLS_WORKLOADS, plainTls.name),
-          '',
           'Every TLS server serves the same ECDSA P-256 certificate, made at the start of the run; `tcpecho bench --tls --insecure` drives them ' +
             '(the client does not verify: that is its cost, not the server\'s). In the connect rows every connection is a handshake, so conn/s is ' +
             'handshakes a second, full ones or, with `--tls-resume`, resumed ones (resumed % is the share the server did resume); ' +
             'the latency runs from the connect call to the echo, handshake included. socat and ncat fork a process per connection.',
-          '',
-        ]),
+        )),
     ...(children ? ['## Fork mode children', '', children] : []),
     ...(generators ? ['', '## The load generator against the C one (`loadgen`), both driving `refecho`', '', generators] : []),
     ...(failures.length > 0 ? ['', '## Runs that failed (errors reported, or the generator died), left out of the medians', '', ...failures.map((line) => `- ${line}`)] : []),

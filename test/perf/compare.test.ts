@@ -93,14 +93,22 @@ test("bench:compare --only 'tcpecho event unix': the Unix rows alone, tcpecho on
   const written = readFileSync(out, 'utf8');
   assert.match(written, /^## Unix domain sockets; ratio = tcpecho \/ the plain node server on a Unix socket$/m);
   assert.doesNotMatch(written, /^## Servers/m);
+  assertPairTable(written, ['unix pingpong c=50 1 KiB | msg/s', 'unix pingpong c=50 1 KiB | p99 µs (lower is better)', 'unix stream c=4 64 KiB | MiB/s']);
+});
+
+/**
+ * A table of two servers, the one measured and its baseline: exactly these rows, each driven by
+ * tcpecho bench, both figures above zero and a ratio between them.
+ */
+function assertPairTable(written: string, keys: string[]): void {
   const rows = tableRows(written);
-  assert.deepEqual([...rows.keys()], ['unix pingpong c=50 1 KiB | msg/s', 'unix pingpong c=50 1 KiB | p99 µs (lower is better)', 'unix stream c=4 64 KiB | MiB/s']);
+  assert.deepEqual([...rows.keys()], keys);
   for (const [key, cells] of rows) {
     assert.deepEqual([cells.length, cells[0]], [4, 'tcpecho bench'], key);
     assert.ok(figure(cells[1]) > 0 && figure(cells[3]) > 0, `${key}: ${cells.join(', ')}`);
     assert.match(cells[2] as string, /^\d+\.\d\dx$/, key);
   }
-});
+}
 
 test("bench:compare --only 'tcpecho event metrics': the metrics rows alone, event mode with --metrics-port against without", async (t) => {
   const out = tempFile(t);
@@ -109,13 +117,7 @@ test("bench:compare --only 'tcpecho event metrics': the metrics rows alone, even
   const written = readFileSync(out, 'utf8');
   assert.match(written, /^## Metrics; ratio = tcpecho event with `--metrics-port 0` \/ without$/m);
   assert.doesNotMatch(written, /^## (Servers|TLS|Unix)/m);
-  const rows = tableRows(written);
-  assert.deepEqual([...rows.keys()], ['pingpong c=50 1 KiB | msg/s', 'pingpong c=50 1 KiB | p99 µs (lower is better)', 'connect c=8 64 B | conn/s']);
-  for (const [key, cells] of rows) {
-    assert.deepEqual([cells.length, cells[0]], [4, 'tcpecho bench'], key);
-    assert.ok(figure(cells[1]) > 0 && figure(cells[3]) > 0, `${key}: ${cells.join(', ')}`);
-    assert.match(cells[2] as string, /^\d+\.\d\dx$/, key);
-  }
+  assertPairTable(written, ['pingpong c=50 1 KiB | msg/s', 'pingpong c=50 1 KiB | p99 µs (lower is better)', 'connect c=8 64 B | conn/s']);
 });
 
 test('bench:compare writes a table of every workload, each figure with its driver and its ratio to the plain server', async (t) => {

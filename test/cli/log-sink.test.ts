@@ -50,12 +50,17 @@ function stalledSink(): { stream: Writable; writes: string[]; release: () => voi
   return { stream, writes, release: () => (held as () => void)() };
 }
 
-test('past the bound lines are counted, not queued, and the count is logged when the stream drains', async () => {
-  const { stream, writes, release } = stalledSink();
-  const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T' });
+/** Against a 64-byte bound: a 40-byte line written out, then ten of 20 bytes, of which one fits. */
+function overflow(log: LogSink): void {
   log.line('a'.repeat(40));
   log.flush();
   for (let i = 0; i < 10; i++) log.line('b'.repeat(20));
+}
+
+test('past the bound lines are counted, not queued, and the count is logged when the stream drains', async () => {
+  const { stream, writes, release } = stalledSink();
+  const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T' });
+  overflow(log);
   // 41 bytes queued in the stream: one more line of 21 fits under 64, the other nine do not.
   assert.equal(log.dropped, 9);
   release();
@@ -67,9 +72,7 @@ test('past the bound lines are counted, not queued, and the count is logged when
 test('JSON logs: the dropped-lines warning is written by droppedLine, under the same bound', async () => {
   const { stream, writes, release } = stalledSink();
   const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T', droppedLine: (dropped) => JSON.stringify({ event: 'warning', dropped }) });
-  log.line('a'.repeat(40));
-  log.flush();
-  for (let i = 0; i < 10; i++) log.line('b'.repeat(20));
+  overflow(log);
   assert.equal(log.dropped, 9);
   release();
   await new Promise((resolve) => setImmediate(resolve));

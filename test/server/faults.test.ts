@@ -12,6 +12,19 @@ import { until, within } from '../helpers/timeout.js';
 
 const MODES: EchoServerOptions[] = [{ mode: 'event' }, { mode: 'fork', spare: 1 }];
 
+/** Writes `data` (without half-closing) and resolves with every byte echoed before the server closed. */
+async function echoUntilClosed(port: number, data: Buffer): Promise<Buffer> {
+  const socket = await connectTo(port);
+  socket.on('error', () => {});
+  try {
+    const received = readAll(socket);
+    socket.write(data);
+    return await within(received, 10_000, 'the echo up to the close');
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Sends `data`, half-closes, and resolves with the echo and the sizes of the reads it came in. */
 async function echoWithReads(port: number, data: Buffer, timeoutMs = 20_000): Promise<{ echo: Buffer; reads: number[]; ms: number }> {
   const socket = await connectTo(port);
@@ -57,14 +70,9 @@ for (const base of MODES) {
 
     test('close-after: the exact prefix, then FIN', async (t) => {
       const server = await startTestServer(t, { ...base, faults: { closeAfter: 1000 } });
-      const socket = await connectTo(server.address.port);
-      socket.on('error', () => {});
       const data = randomBytes(5000);
-      const received = readAll(socket);
-      socket.write(data);
-      const echo = await within(received, 10_000, 'prefix and FIN');
+      const echo = await echoUntilClosed(server.address.port, data);
       assert.ok(echo.equals(data.subarray(0, 1000)), `got ${echo.length} bytes`);
-      socket.destroy();
     });
 
     test('reset-after: the exact prefix, then ECONNRESET', async (t) => {
@@ -140,24 +148,14 @@ test('fork mode: after setFaults, a new client (served by a spare started before
   const server = await startTestServer(t, { mode: 'fork', spare: 2 });
   await until(() => server.sparePids.length === 2, 20_000, 'two spares');
   await server.setFaults({ closeAfter: 3 });
-  const socket = await connectTo(server.address.port);
-  socket.on('error', () => {});
-  const received = readAll(socket);
-  socket.write('hello');
-  assert.equal((await within(received, 10_000, 'prefix')).toString(), 'hel');
-  socket.destroy();
+  assert.equal((await echoUntilClosed(server.address.port, Buffer.from('hello'))).toString(), 'hel');
 });
 
 test('cluster mode: setFaults reaches every worker', async (t) => {
   const server = await startTestServer(t, { mode: 'cluster', workers: 2 });
   await server.setFaults({ closeAfter: 2 });
   for (let i = 0; i < 4; i++) {
-    const socket = await connectTo(server.address.port);
-    socket.on('error', () => {});
-    const received = readAll(socket);
-    socket.write('hello');
-    assert.equal((await within(received, 10_000, 'prefix')).toString(), 'he');
-    socket.destroy();
+    assert.equal((await echoUntilClosed(server.address.port, Buffer.from('hello'))).toString(), 'he');
   }
 });
 

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
+import { closeQuietly } from '../client/udp-socket.js';
 import { systemCode } from '../errors.js';
 import { firstDifference, probePayload } from './payload.js';
 import { outcomeOfError, probeDeadline, type Prober, type ProbeTarget } from './prober.js';
@@ -101,14 +102,6 @@ function isEarlierEcho(message: Buffer, seq: number, size: number): boolean {
   // Probe s's first byte is s & 0xff: that names the only earlier probe it can be.
   const back = (seq - (message[0] as number)) & 0xff;
   return back !== 0 && back < seq && message.equals(probePayload(seq - back, size));
-}
-
-function closeQuietly(socket: dgram.Socket): void {
-  try {
-    socket.close();
-  } catch {
-    // Closed already.
-  }
 }
 
 function ignore(): void {}

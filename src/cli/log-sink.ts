@@ -5,7 +5,10 @@ export const LOG_BOUND_BYTES = 1024 * 1024;
 
 /**
  * The server's log: lines collected and written together once per turn of the event loop (under
- * a burst of connections one write carries many lines), held to a bound.
+ * a burst of connections one write carries many lines), held to a bound. With `coalesceMs`, a busy
+ * log writes at most once in that many milliseconds: a quiet one still writes at the end of the
+ * turn, but under a steady stream of connections each line would otherwise cost a system call of
+ * its own (stderr to a file is a synchronous write), a large share of a short connection's cost.
  *
  * stderr to a pipe is asynchronous on Linux: when nobody reads the pipe (a paused pager, a stuck
  * log shipper), every write queues in memory, and a busy server grows without end. So past
@@ -17,14 +20,22 @@ export class LogSink {
   readonly #boundBytes: number;
   readonly #stamp: () => string;
   readonly #droppedLine: (dropped: number) => string;
+  readonly #coalesceMs: number;
   #pending = '';
   #scheduled = false;
+  /** The coalescing wait, when the flush waits for one. */
+  #timer: NodeJS.Timeout | undefined;
+  #lastFlushAt = -Infinity;
   #dropped = 0;
   #waitingForDrain = false;
 
-  /** `droppedLine` writes the `N log lines dropped` warning (JSON logs have their own form). */
-  constructor(stream: Writable, options: { boundBytes?: number; stamp: () => string; droppedLine?: (dropped: number) => string }) {
+  /**
+   * `droppedLine` writes the `N log lines dropped` warning (JSON logs have their own form);
+   * `coalesceMs` (default 0: every turn) is the least time between two writes.
+   */
+  constructor(stream: Writable, options: { boundBytes?: number; stamp: () => string; droppedLine?: (dropped: number) => string; coalesceMs?: number }) {
     this.#stream = stream;
+    this.#coalesceMs = options.coalesceMs ?? 0;
     this.#boundBytes = options.boundBytes ?? LOG_BOUND_BYTES;
     this.#stamp = options.stamp;
     this.#droppedLine = options.droppedLine ?? ((dropped) => `${this.#stamp()} warning ${dropped} log lines dropped`);
@@ -45,14 +56,19 @@ export class LogSink {
     this.#pending += `${text}\n`;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#flushScheduled);
+      const wait = this.#coalesceMs === 0 ? 0 : this.#lastFlushAt + this.#coalesceMs - performance.now();
+      if (wait <= 0) setImmediate(this.#flushScheduled);
+      else this.#timer = setTimeout(this.#flushScheduled, wait);
     }
   };
 
   /** Writes what is pending now (before a line that must come after it, and before exiting). */
   flush(): void {
     this.#scheduled = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.#pending === '') return;
+    if (this.#coalesceMs !== 0) this.#lastFlushAt = performance.now();
     const text = this.#pending;
     this.#pending = '';
     if (!this.#stream.write(text)) this.#watchDrain();

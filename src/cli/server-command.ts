@@ -15,6 +15,12 @@ import { resolveServerTls } from '../server/tls/server-tls.js';
 import { activationFds, describeFd, type ActivationFd } from '../server/inherited-socket.js';
 import { InheritedSocketError } from '../errors.js';
 
+/**
+ * A busy server's log writes at most once in this many milliseconds (see LogSink): a line is
+ * never later than that, and a steady stream of short connections is spared a write each.
+ */
+const LOG_COALESCE_MS = 20;
+
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]
        tcpecho server --unix PATH [options]
@@ -93,6 +99,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (server.metricsUrl !== undefined) say('metrics', { url: `${server.metricsUrl}/metrics` }, `tcpecho metrics on ${server.metricsUrl}/metrics`);
   const log = new LogSink(process.stderr, {
     stamp,
+    // A hex dump goes straight to stderr: its connection's open line must not wait behind it.
+    coalesceMs: serverOptions.hexdump === true ? 0 : LOG_COALESCE_MS,
     ...(format === 'json' ? { droppedLine: (dropped: number) => jsonLine('warning', { message: `${dropped} log lines dropped`, dropped }) } : {}),
   });
   if (!flags.quiet) logConnections(server, log.line, format);

@@ -1,9 +1,11 @@
-// The log sink on its own: lines of one turn go out in one write, in order, and a flush before
-// exiting writes what is pending at once.
+// The log sink on its own: lines of one turn go out in one write, in order, a busy log writes at
+// most once per coalescing window, and a flush before exiting writes what is pending at once.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { LogSink } from '../../src/cli/log-sink.js';
+import { stamp } from '../../src/cli/server-log.js';
+import { until } from '../helpers/timeout.js';
 
 function recorder(): { stream: Writable; writes: string[] } {
   const writes: string[] = [];
@@ -77,4 +79,43 @@ test('JSON logs: the dropped-lines warning is written by droppedLine, under the 
   release();
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(writes.at(-1), '{"event":"warning","dropped":9}\n');
+});
+
+test('with coalesceMs a busy log writes at most once in that time, and a quiet one at the end of the turn', async () => {
+  const { stream, writes } = recorder();
+  const log = new LogSink(stream, { stamp: () => 'T', coalesceMs: 200 });
+  log.line('first');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(writes, ['first\n'], 'the first line goes out at the end of its turn');
+  const wroteAt = performance.now();
+  log.line('second');
+  await new Promise((resolve) => setImmediate(resolve));
+  log.line('third');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(writes, ['first\n'], 'lines within 200 ms of a write wait');
+  await until(() => writes.length === 2, 2000, 'the coalesced write', 5);
+  assert.ok(performance.now() - wroteAt >= 190, 'the next write waited for the rest of the 200 ms');
+  assert.deepEqual(writes, ['first\n', 'second\nthird\n'], 'the waiting lines share one write, in order');
+});
+
+test('with coalesceMs flush() writes at once and no wait is left behind', async () => {
+  const { stream, writes } = recorder();
+  const log = new LogSink(stream, { stamp: () => 'T', coalesceMs: 200 });
+  log.line('one');
+  log.flush();
+  log.line('two');
+  log.flush();
+  assert.deepEqual(writes, ['one\n', 'two\n']);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.deepEqual(writes, ['one\n', 'two\n'], 'nothing more was written');
+});
+
+
+test('stamp() is the ISO time, milliseconds included, across second boundaries', () => {
+  const start = Date.UTC(2026, 11, 31, 23, 59, 58, 0);
+  for (const offset of [0, 5, 5, 42, 999, 1000, 1001, 1999, 2000, 2007, 60_123, 86_400_000 + 3]) {
+    const at = start + offset;
+    assert.equal(stamp(at), new Date(at).toISOString(), `at +${offset} ms`);
+  }
+  assert.match(stamp(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 });

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { connectTimeoutError } from '../connect-errors.js';
 import { systemCode } from '../errors.js';
+import { halfClose } from '../half-close.js';
 import { connectFailure, openSocket, readyEvent, refusal, type TlsSettings } from './open-socket.js';
 import type { Opening } from './opening.js';
 import type { LoadWorker } from './load-worker.js';
@@ -180,7 +181,8 @@ export abstract class VerifiedConnection implements LoadWorker {
    */
   async finish(ms: number): Promise<void> {
     if (!this.active) return;
-    this.socket.end();
+    // The echo of what was sent may still be on its way (a stream run's last writes).
+    halfClose(this.socket);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(() => {

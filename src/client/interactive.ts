@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { halfClose } from '../half-close.js';
 import { connectionFailure } from './pipe.js';
 
 export interface InteractiveOptions {
@@ -31,7 +32,7 @@ export function interactive(socket: net.Socket, options: InteractiveOptions): Pr
       userEnded = true;
       input.unpipe(socket);
       input.pause();
-      socket.end();
+      halfClose(socket);
       setTimeout(() => socket.destroy(), CLOSE_WAIT_MS).unref();
     }
 

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { ConnectionError, EchoMismatchError, ShortEchoError, systemCode, type TcpechoError } from '../errors.js';
+import { halfClose } from '../half-close.js';
 import { tlsFailure } from './tls.js';
 import { UnechoedBytes } from './unechoed.js';
 
@@ -56,8 +57,9 @@ export function pipeThrough(socket: net.Socket, input: Readable, output: Writabl
 
     function inputOnEnd(): void {
       inputEnded = true;
-      // A half-close, thanks to allowHalfOpen: the echo can still come back.
-      socket.end();
+      // A half-close, thanks to allowHalfOpen: the echo can still come back. (This runs in the
+      // echo's 'data' callback when the input was waiting for room: see halfClose.)
+      halfClose(socket);
     }
 
     function inputOnError(err: Error): void {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { parse } from 'yaml';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -136,6 +137,28 @@ test('Deployment: each container probed on /readyz and /healthz of the port its 
   assert.equal(annotations['prometheus.io/scrape'], 'true');
   assert.equal(annotations['prometheus.io/port'], flagValue(container(pod, 'tcp').args ?? [], '--metrics-port'));
   assert.equal(annotations['prometheus.io/path'], '/metrics');
+});
+
+test('docs/operations.md: its Prometheus scrape job keeps these pods by their label and each container\'s metrics port by name', () => {
+  const text = readFileSync(`${ROOT}docs/operations.md`, 'utf8');
+  const block = /```yaml\n(scrape_configs:[\s\S]*?)```/.exec(text)?.[1];
+  assert.ok(block !== undefined, 'a scrape_configs block');
+  const job = (parse(block) as { scrape_configs: Array<{ relabel_configs: Array<{ source_labels: string[]; regex: string; action: string }> }> }).scrape_configs[0];
+  const keep = (label: string): RegExp => {
+    const rule = job?.relabel_configs.find((r) => r.source_labels.join() === label && r.action === 'keep');
+    assert.ok(rule !== undefined, `a keep rule on ${label}`);
+    // Prometheus anchors relabel regexes at both ends.
+    return new RegExp(`^(?:${rule.regex})$`);
+  };
+  const labels = deployment.spec?.template.metadata?.labels ?? {};
+  assert.match(labels['app.kubernetes.io/name'] ?? '', keep('__meta_kubernetes_pod_label_app_kubernetes_io_name'));
+  const portName = keep('__meta_kubernetes_pod_container_port_name');
+  for (const c of pod.containers) {
+    const metricsPort = Number(flagValue(c.args ?? [], '--metrics-port'));
+    for (const p of c.ports ?? []) {
+      assert.equal(portName.test(p.name ?? ''), p.containerPort === metricsPort, `${c.name}'s port ${p.name ?? ''} (${p.containerPort}) is scraped exactly when it is the metrics port`);
+    }
+  }
 });
 
 test('Deployment: every container sleeps in preStop, and the grace period covers that sleep, --drain-timeout and the 2 s kill grace', () => {

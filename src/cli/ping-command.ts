@@ -4,12 +4,13 @@ import { PROBE_FAILURES } from '../ping/types.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
-import { defaultHost, parseFamily, parseTarget } from './address.js';
+import { checkNoTcpTarget, defaultHost, parseFamily, parseTarget } from './address.js';
 import type { Io } from './io.js';
 import { tlsFromCommandLine } from './tls-options.js';
 
 export function pingHelp(): string {
   return `Usage: tcpecho ping [HOST] [PORT] [options]     (or HOST:PORT, or a lone PORT)
+       tcpecho ping --unix PATH [options]
 
 Probes an echo server (default ${DEFAULT_HOST} ${DEFAULT_PORT}) as ping does: every -i seconds a new
 connection, -s bytes sent, the echo checked byte for byte, connect and echo times on one line.
@@ -28,7 +29,9 @@ export async function pingCommand(args: string[], io: Io): Promise<number> {
   const { options, flags, cliValues, positionals } = parseCommandLine('ping', args, 2);
   if (flags.help) return io.out(pingHelp()), 0;
   if (flags.version) return io.out(`${io.version}\n`), 0;
-  const { host, port } = parseTarget(positionals, { host: defaultHost(flags), port: DEFAULT_PORT });
+  const unix = options.unix as string | undefined;
+  if (unix !== undefined) checkNoTcpTarget(positionals, flags);
+  const { host, port } = parseTarget(unix === undefined ? positionals : [], { host: defaultHost(flags), port: DEFAULT_PORT });
   const family = parseFamily(flags.ipv4, flags.ipv6, host);
   const tls = tlsFromCommandLine(flags, cliValues);
   const stop = new AbortController();

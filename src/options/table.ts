@@ -144,7 +144,7 @@ const server: OptionSpec[] = [
     help: 'with host `::` or `*`, IPv6 clients only (`-6` sets it)',
   },
   {
-    flag: 'unix', key: 'unix', kind: 'text', arg: 'PATH', commands: ['server', 'client', 'bench'],
+    flag: 'unix', key: 'unix', kind: 'text', arg: 'PATH', commands: ['server', 'client', 'bench', 'ping'],
     help: 'a Unix domain socket instead of TCP (`@NAME`: a Linux abstract name); server: a stale socket file is replaced, any other file left alone',
   },
   {

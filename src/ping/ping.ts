@@ -14,10 +14,11 @@ import { PingTally } from './summary.js';
 import { TcpProber } from './tcp-prober.js';
 import type { PingOptions, PingResult, ProbeTransport } from './types.js';
 import { UdpProber } from './udp-prober.js';
+import { nodeUnixPath, unixUrl } from '../unix-path.js';
 
 /**
  * What `ping` is to ICMP, for an echo service: every `intervalMs`, a probe sends `size` bytes
- * (by default over a new TCP connection; over TLS with `tls`, in one datagram with `udp`), waits
+ * (by default over a new TCP connection; to a Unix socket with `unix`; over TLS with `tls`, in one datagram with `udp`), waits
  * for their echo, checks every byte and times the connect, the TLS handshake and the echo. Stops after `count` probes, or when `signal` aborts (the probe in flight
  * is then dropped, not counted), and resolves with the summary and every probe.
  *
@@ -32,7 +33,7 @@ import { UdpProber } from './udp-prober.js';
  * console.log(result.echoed, result.echo?.avg);
  */
 export async function ping(options: PingOptions = {}): Promise<PingResult> {
-  const o = resolveOptions('ping', options) as { intervalMs: number; size: number; count?: number; probeTimeoutMs: number; keep: boolean; udp: boolean };
+  const o = resolveOptions('ping', options) as { intervalMs: number; size: number; count?: number; probeTimeoutMs: number; keep: boolean; udp: boolean; unix?: string };
   const host = options.host ?? DEFAULT_HOST;
   const port = checkPort(options.port ?? DEFAULT_PORT);
   const family = checkFamily(options.family, host);
@@ -45,7 +46,8 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   const tlsOption = options.tls;
   if (o.udp && tlsOption !== undefined && tlsOption !== false) throw new UsageError('`tls` does not apply with `udp: true`: a datagram has no TLS');
   const tls: TlsSettings | undefined = tlsOption === undefined || tlsOption === false ? undefined : tlsSettings(tlsOption);
-  const transport: ProbeTransport = o.udp ? 'udp' : tls === undefined ? 'tcp' : 'tls';
+  const transport: ProbeTransport = o.udp ? 'udp' : tls !== undefined ? 'tls' : o.unix !== undefined ? 'unix' : 'tcp';
+  const named = o.unix === undefined ? formatAddress(host, port) : unixUrl(o.unix);
 
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
@@ -57,11 +59,13 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   let startedAt = performance.now();
   let endedAt = startedAt;
   try {
-    target = await resolveTarget(host, port, family, o.probeTimeoutMs, stop.signal);
+    target = o.unix !== undefined
+      ? { address: named, port: 0, family: 4, path: nodeUnixPath(o.unix) }
+      : await resolveTarget(host, port, family, o.probeTimeoutMs, stop.signal);
     if (o.udp && o.size > MAX_DATAGRAM[target.family]) {
       throw new UsageError(`A UDP probe is one datagram: at most ${MAX_DATAGRAM[target.family]} bytes over IPv${target.family}, got a size of ${o.size}`);
     }
-    if (!stop.signal.aborted) onStart?.(formatAddress(target.address, port));
+    if (!stop.signal.aborted) onStart?.(target.path !== undefined ? named : formatAddress(target.address, port));
     const prober: Prober = o.udp ? new UdpProber(target, o.keep) : new TcpProber(target, o.keep, tls);
     startedAt = performance.now();
     endedAt = startedAt;
@@ -93,8 +97,8 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   const handshake = tally.handshake.stats();
   const echo = tally.echo.stats();
   return {
-    target: formatAddress(host, port),
-    address: target === undefined ? formatAddress(host, port) : formatAddress(target.address, port),
+    target: named,
+    address: target === undefined || target.path !== undefined ? named : formatAddress(target.address, port),
     size: o.size,
     keep: o.keep,
     transport,

@@ -18,9 +18,13 @@ export interface Prober {
 
 /** Where a prober sends its probes: an address already resolved, so every probe reaches the same one. */
 export interface ProbeTarget {
+  /** An IP address; `unix:PATH` for a Unix socket. */
   address: string;
+  /** 0 for a Unix socket. */
   port: number;
   family: 4 | 6;
+  /** A Unix socket, in Node's form (`\0name` for an abstract one): connect there instead. */
+  path?: string;
 }
 
 /** A socket error's code as a probe outcome. */

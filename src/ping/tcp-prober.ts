@@ -12,7 +12,7 @@ import type { ProbeFailed, ProbeResult } from './types.js';
 const CLOSE_GRACE_MS = 2000;
 
 /**
- * Probes over TCP, or TLS with `tls`: by default a new connection per probe (connect, handshake,
+ * Probes over TCP or a Unix socket, or TLS on either with `tls`: by default a new connection per probe (connect, handshake,
  * write, read the whole echo, half-close); with `keep`, one connection for every probe until one
  * fails.
  */
@@ -30,8 +30,8 @@ export class TcpProber implements Prober {
   }
 
   #connect(): net.Socket {
-    const { address: host, port, family } = this.#target;
-    const options = { host, port, family, allowHalfOpen: true, noDelay: true };
+    const { address: host, port, family, path } = this.#target;
+    const options = path !== undefined ? { path, allowHalfOpen: true } : { host, port, family, allowHalfOpen: true, noDelay: true };
     if (this.#tls === undefined) return net.connect(options);
     const socket = tls.connect({ ...options, ...this.#tls.connect });
     // tls.connect does not take net.connect's noDelay.
@@ -146,7 +146,7 @@ export class TcpProber implements Prober {
   }
 
   #where(): string {
-    return formatAddress(this.#target.address, this.#target.port);
+    return this.#target.path !== undefined ? this.#target.address : formatAddress(this.#target.address, this.#target.port);
   }
 
   close(): void {

@@ -7,8 +7,8 @@ export type ProbeFailure = 'timeout' | 'refused' | 'reset' | 'closed' | 'mismatc
 /** Every failure kind, in the order the summary lists them. */
 export const PROBE_FAILURES: readonly ProbeFailure[] = ['timeout', 'refused', 'reset', 'closed', 'mismatch', 'tls-error', 'error'];
 
-/** What the probes travel over: a TCP connection, TLS on one, or a UDP datagram. */
-export type ProbeTransport = 'tcp' | 'tls' | 'udp';
+/** What the probes travel over: a TCP connection, a Unix socket connection, TLS on either, or a UDP datagram. */
+export type ProbeTransport = 'tcp' | 'tls' | 'udp' | 'unix';
 
 /** A probe whose every byte came back as sent. */
 export interface ProbeEchoed {
@@ -73,6 +73,11 @@ export interface PingOptions {
   port?: number;
   /** Only addresses of this IP version. @default both */
   family?: 4 | 6;
+  /**
+   * Probe a server on this Unix domain socket instead (a path, or `@NAME` for a Linux abstract
+   * name); `host`, `port` and `family` are then not used. Works with `tls`, not with `udp`.
+   */
+  unix?: string;
   /** From the start of one probe to the start of the next; probes never overlap. @default 1000 */
   intervalMs?: number;
   /** Bytes per probe. @default 64 */
@@ -103,16 +108,16 @@ export interface PingOptions {
   udp?: boolean;
   /** Stops `ping`: the probe in flight is dropped, and the result has `interrupted: true`. */
   signal?: AbortSignal;
-  /** Called once the host is resolved, before the first probe, with the address probed (`ADDRESS:PORT`). */
+  /** Called once the host is resolved, before the first probe, with the address probed (`ADDRESS:PORT`, or `unix:PATH`). */
   onStart?: (address: string) => void;
   /** Called with each probe's result as soon as it is known. */
   onProbe?: (probe: ProbeResult) => void;
 }
 
 export interface PingResult {
-  /** `HOST:PORT` as given. */
+  /** `HOST:PORT` as given (`unix:PATH` with `unix`). */
   target: string;
-  /** The address probed (`host` resolved once, before the first probe), as `ADDRESS:PORT`. */
+  /** The address probed (`host` resolved once, before the first probe), as `ADDRESS:PORT` (`unix:PATH` with `unix`). */
   address: string;
   size: number;
   keep: boolean;

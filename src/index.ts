@@ -26,6 +26,7 @@ export type { TlsClientOptions } from './client/tls.js';
 export type { EchoOptions, RoundTripOptions } from './client/round-trip.js';
 export { echoRoundTrip, collectEcho } from './client/round-trip.js';
 export { pipeThrough } from './client/pipe.js';
+export { halfClose } from './half-close.js';
 export { ping } from './ping/ping.js';
 export { PROBE_FAILURES } from './ping/types.js';
 export type { PingOptions, PingResult, ProbeResult, ProbeEchoed, ProbeFailed, ProbeFailure, TimeStats } from './ping/types.js';

@@ -4,16 +4,23 @@ import type { Writable } from 'node:stream';
 export const LOG_BOUND_BYTES = 1024 * 1024;
 
 /**
+ * A busy server's log writes at most once in this many milliseconds (see LogSink), so a line is
+ * never later than that.
+ */
+export const LOG_COALESCE_MS = 20;
+
+/**
  * The server's log: lines collected and written together once per turn of the event loop (under
  * a burst of connections one write carries many lines), held to a bound. With `coalesceMs`, a busy
  * log writes at most once in that many milliseconds: a quiet one still writes at the end of the
- * turn, but under a steady stream of connections each line would otherwise cost a system call of
- * its own (stderr to a file is a synchronous write), a large share of a short connection's cost.
+ * turn, but under a steady stream of short connections each line would otherwise be a system call
+ * of its own (stderr to a file is a synchronous write).
  *
  * stderr to a pipe is asynchronous on Linux: when nobody reads the pipe (a paused pager, a stuck
  * log shipper), every write queues in memory, and a busy server grows without end. So past
- * `boundBytes` unwritten, lines are dropped and counted, and once the stream drains one line says
- * how many were lost. Nothing here ever waits: the echo never waits on the log.
+ * `boundBytes` unwritten, lines are dropped and counted, and once the stream drains (or, for a
+ * stream that takes every write at once, at the next write) one line says how many were lost.
+ * Nothing here ever waits: the echo never waits on the log.
  */
 export class LogSink {
   readonly #stream: Writable;
@@ -21,9 +28,10 @@ export class LogSink {
   readonly #stamp: () => string;
   readonly #droppedLine: (dropped: number) => string;
   readonly #coalesceMs: number;
+  readonly #now: () => number;
   #pending = '';
-  #scheduled = false;
-  /** The coalescing wait, when the flush waits for one. */
+  /** The flush to come, when one is scheduled: at the end of the turn, or after the coalescing wait. */
+  #immediate: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastFlushAt = -Infinity;
   #dropped = 0;
@@ -31,11 +39,13 @@ export class LogSink {
 
   /**
    * `droppedLine` writes the `N log lines dropped` warning (JSON logs have their own form);
-   * `coalesceMs` (default 0: every turn) is the least time between two writes.
+   * `coalesceMs` (default 0: every turn) is the least time between two writes, on the clock
+   * `now` (default `performance.now`).
    */
-  constructor(stream: Writable, options: { boundBytes?: number; stamp: () => string; droppedLine?: (dropped: number) => string; coalesceMs?: number }) {
+  constructor(stream: Writable, options: { boundBytes?: number; stamp: () => string; droppedLine?: (dropped: number) => string; coalesceMs?: number; now?: () => number }) {
     this.#stream = stream;
     this.#coalesceMs = options.coalesceMs ?? 0;
+    this.#now = options.now ?? (() => performance.now());
     this.#boundBytes = options.boundBytes ?? LOG_BOUND_BYTES;
     this.#stamp = options.stamp;
     this.#droppedLine = options.droppedLine ?? ((dropped) => `${this.#stamp()} warning ${dropped} log lines dropped`);
@@ -50,28 +60,32 @@ export class LogSink {
   line = (text: string): void => {
     if (this.#stream.writableLength + this.#pending.length + text.length + 1 > this.#boundBytes) {
       this.#dropped++;
-      this.#watchDrain();
+      // A stream with writes queued says when it drains; one that took every write (a file)
+      // never does, and the next flush reports the count instead.
+      if (this.#stream.writableLength > 0) this.#watchDrain();
       return;
     }
     this.#pending += `${text}\n`;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      const wait = this.#coalesceMs === 0 ? 0 : this.#lastFlushAt + this.#coalesceMs - performance.now();
-      if (wait <= 0) setImmediate(this.#flushScheduled);
-      else this.#timer = setTimeout(this.#flushScheduled, wait);
-    }
+    if (this.#immediate !== undefined || this.#timer !== undefined) return;
+    const wait = this.#coalesceMs === 0 ? 0 : this.#lastFlushAt + this.#coalesceMs - this.#now();
+    if (wait <= 0) this.#immediate = setImmediate(this.#flushScheduled);
+    // Unref'd: a server that is stopping flushes before it exits.
+    else this.#timer = setTimeout(this.#flushScheduled, wait).unref();
   };
 
   /** Writes what is pending now (before a line that must come after it, and before exiting). */
   flush(): void {
-    this.#scheduled = false;
+    clearImmediate(this.#immediate);
     clearTimeout(this.#timer);
+    this.#immediate = undefined;
     this.#timer = undefined;
-    if (this.#pending === '') return;
-    if (this.#coalesceMs !== 0) this.#lastFlushAt = performance.now();
-    const text = this.#pending;
-    this.#pending = '';
-    if (!this.#stream.write(text)) this.#watchDrain();
+    if (this.#pending !== '') {
+      if (this.#coalesceMs !== 0) this.#lastFlushAt = this.#now();
+      const text = this.#pending;
+      this.#pending = '';
+      if (!this.#stream.write(text)) return this.#watchDrain();
+    }
+    if (this.#dropped > 0 && !this.#waitingForDrain) this.#writeDropped();
   }
 
   readonly #flushScheduled = (): void => this.flush();
@@ -88,7 +102,12 @@ export class LogSink {
     const dropped = this.#dropped;
     this.#dropped = 0;
     this.flush();
-    // The count goes out even if the bound is reached again: it is the line that explains the gap.
-    if (!this.#stream.write(`${this.#droppedLine(dropped)}\n`)) this.#watchDrain();
+    this.#writeDropped(dropped);
   };
+
+  /** The `N log lines dropped` line. It goes out even past the bound: it is the line that explains the gap. */
+  #writeDropped(dropped = this.#dropped): void {
+    this.#dropped = 0;
+    if (!this.#stream.write(`${this.#droppedLine(dropped)}\n`)) this.#watchDrain();
+  }
 }

@@ -3,7 +3,7 @@ import type { EchoServerOptions } from '../server/echo-server.js';
 import { parseCommandLine } from '../options/command-line.js';
 import { optionsHelp } from '../options/help.js';
 import { DEFAULT_PORT } from '../options/table.js';
-import { LogSink } from './log-sink.js';
+import { LOG_COALESCE_MS, LogSink } from './log-sink.js';
 import { jsonLine, logConnections, logWarnings, stamp, type LogFormat } from './server-log.js';
 import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
@@ -14,12 +14,6 @@ import { startControlEndpoint, type ControlEndpoint } from '../server/control.js
 import { resolveServerTls } from '../server/tls/server-tls.js';
 import { activationFds, describeFd, type ActivationFd } from '../server/inherited-socket.js';
 import { InheritedSocketError } from '../errors.js';
-
-/**
- * A busy server's log writes at most once in this many milliseconds (see LogSink): a line is
- * never later than that, and a steady stream of short connections is spared a write each.
- */
-const LOG_COALESCE_MS = 20;
 
 export function serverHelp(): string {
   return `Usage: tcpecho server [PORT | HOST:PORT] [options]

@@ -113,15 +113,15 @@ function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-let stampMs = 0;
+let stampMs = -1;
 let stampText = '';
 let secondMs = -1;
 let secondText = '';
 
 /**
- * The ISO time (`2026-12-01T17:06:05.684Z`), formatted once per millisecond however many lines
- * share it; the date and time up to the second once per second (a Date's toISOString per line
- * was a visible share of a short connection's cost).
+ * The ISO time of `now` (whole milliseconds, as Date.now() gives), `2026-12-01T17:06:05.684Z`:
+ * formatted once per millisecond however many lines share it, and the part up to the second
+ * once per second, since a Date's toISOString for every log line is a cost paid per connection.
  */
 export function stamp(now = Date.now()): string {
   if (now === stampMs) return stampText;

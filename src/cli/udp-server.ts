@@ -3,7 +3,7 @@ import { startUdpEchoServer } from '../server/udp/udp-echo-server.js';
 import { DROP_REASONS, type UdpEchoServer, type UdpEchoServerOptions, type UdpEchoStats } from '../server/udp/types.js';
 import { formatAddress } from '../options/values.js';
 import type { Io } from './io.js';
-import { LogSink } from './log-sink.js';
+import { LOG_COALESCE_MS, LogSink } from './log-sink.js';
 import { stamp } from './server-log.js';
 
 /**
@@ -31,7 +31,8 @@ export async function udpServerCommand(
     }
     io.log(`tcpecho control on ${control.url}`);
   }
-  const log = new LogSink(process.stderr, { stamp });
+  // A hex dump goes straight to stderr: a source's line must not wait behind its datagrams' dump.
+  const log = new LogSink(process.stderr, { stamp, coalesceMs: options.hexdump === true ? 0 : LOG_COALESCE_MS });
   logSources(server, log.line, quiet);
   if (server.metricsUrl !== undefined) io.log(`tcpecho metrics on ${server.metricsUrl}/metrics`);
   io.log(`tcpecho listening on ${server.url} (mode event, udp${inherited})`);

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AbortError, ConnectionError, EchoTimeoutError, EchoTooLongError, systemCode } from '../errors.js';
+import { halfClose } from '../half-close.js';
 import { checkInteger } from '../options/values.js';
 import { connectEcho, type ConnectOptions } from './connect.js';
 import { tlsFailure } from './tls.js';
@@ -115,6 +116,7 @@ export function collectEcho(socket: net.Socket, data: Uint8Array, options: EchoO
     signal?.addEventListener('abort', signalOnAbort, { once: true });
     socket.on('data', socketOnData);
     socket.once('end', socketOnEnd);
-    socket.end(data);
+    socket.write(data);
+    halfClose(socket);
   });
 }

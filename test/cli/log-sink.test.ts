@@ -1,11 +1,10 @@
 // The log sink on its own: lines of one turn go out in one write, in order, a busy log writes at
-// most once per coalescing window, and a flush before exiting writes what is pending at once.
+// most once per coalescing window (on mocked timers), a flush before exiting writes what is
+// pending at once, and lines past the bound are counted and said.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { LogSink } from '../../src/cli/log-sink.js';
-import { stamp } from '../../src/cli/server-log.js';
-import { until } from '../helpers/timeout.js';
 
 function recorder(): { stream: Writable; writes: string[] } {
   const writes: string[] = [];
@@ -81,41 +80,67 @@ test('JSON logs: the dropped-lines warning is written by droppedLine, under the 
   assert.equal(writes.at(-1), '{"event":"warning","dropped":9}\n');
 });
 
-test('with coalesceMs a busy log writes at most once in that time, and a quiet one at the end of the turn', async () => {
+/** A sink on mocked timers and a clock the test moves: `advance(ms)` moves both. */
+function coalescing(t: TestContext, coalesceMs: number): { log: LogSink; writes: string[]; advance: (ms: number) => void } {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+  let clock = 1000;
   const { stream, writes } = recorder();
-  const log = new LogSink(stream, { stamp: () => 'T', coalesceMs: 200 });
+  const log = new LogSink(stream, { stamp: () => 'T', coalesceMs, now: () => clock });
+  return {
+    log,
+    writes,
+    advance: (ms) => {
+      clock += ms;
+      t.mock.timers.tick(ms);
+    },
+  };
+}
+
+test('with coalesceMs a quiet log writes at the end of the turn, a busy one at most once in that time', (t) => {
+  const { log, writes, advance } = coalescing(t, 200);
   log.line('first');
-  await new Promise((resolve) => setImmediate(resolve));
+  advance(0);
   assert.deepEqual(writes, ['first\n'], 'the first line goes out at the end of its turn');
-  const wroteAt = performance.now();
+  advance(50);
   log.line('second');
-  await new Promise((resolve) => setImmediate(resolve));
+  advance(0);
   log.line('third');
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  advance(100);
   assert.deepEqual(writes, ['first\n'], 'lines within 200 ms of a write wait');
-  await until(() => writes.length === 2, 2000, 'the coalesced write', 5);
-  assert.ok(performance.now() - wroteAt >= 190, 'the next write waited for the rest of the 200 ms');
-  assert.deepEqual(writes, ['first\n', 'second\nthird\n'], 'the waiting lines share one write, in order');
+  advance(49);
+  assert.deepEqual(writes, ['first\n'], 'still 1 ms to go');
+  advance(1);
+  assert.deepEqual(writes, ['first\n', 'second\nthird\n'], 'the waiting lines share one write, in order, 200 ms after the last');
+  advance(500);
+  log.line('quiet again');
+  advance(0);
+  assert.equal(writes.at(-1), 'quiet again\n', 'past the window a line goes out at the end of its turn');
 });
 
-test('with coalesceMs flush() writes at once and no wait is left behind', async () => {
-  const { stream, writes } = recorder();
-  const log = new LogSink(stream, { stamp: () => 'T', coalesceMs: 200 });
+test('with coalesceMs flush() writes at once and cancels the scheduled write', (t) => {
+  const { log, writes, advance } = coalescing(t, 200);
   log.line('one');
   log.flush();
+  assert.deepEqual(writes, ['one\n']);
+  // Within the window of that write: this one waits its 200 ms, the end-of-turn write that
+  // 'one' had scheduled being gone.
   log.line('two');
+  advance(0);
+  assert.deepEqual(writes, ['one\n'], 'not written at the end of the turn');
   log.flush();
-  assert.deepEqual(writes, ['one\n', 'two\n']);
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  assert.deepEqual(writes, ['one\n', 'two\n'], 'nothing more was written');
+  assert.deepEqual(writes, ['one\n', 'two\n'], 'flush() does not wait for the window');
+  advance(1000);
+  assert.deepEqual(writes, ['one\n', 'two\n'], 'nothing more, nothing twice');
 });
 
-
-test('stamp() is the ISO time, milliseconds included, across second boundaries', () => {
-  const start = Date.UTC(2026, 11, 31, 23, 59, 58, 0);
-  for (const offset of [0, 5, 5, 42, 999, 1000, 1001, 1999, 2000, 2007, 60_123, 86_400_000 + 3]) {
-    const at = start + offset;
-    assert.equal(stamp(at), new Date(at).toISOString(), `at +${offset} ms`);
-  }
-  assert.match(stamp(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+test('a stream that takes every write at once (a file) gets the dropped count at the next flush', () => {
+  const { stream, writes } = recorder();
+  const log = new LogSink(stream, { boundBytes: 64, stamp: () => 'T' });
+  log.line('a'.repeat(40));
+  log.line('b'.repeat(20));
+  for (let i = 0; i < 3; i++) log.line('c'.repeat(20));
+  assert.equal(log.dropped, 3, 'the pending lines alone filled the bound');
+  log.flush();
+  assert.deepEqual(writes, [`${'a'.repeat(40)}\n${'b'.repeat(20)}\n`, 'T warning 3 log lines dropped\n']);
+  assert.equal(log.dropped, 0);
 });

@@ -143,15 +143,18 @@ test('docs/operations.md: its Prometheus scrape job keeps these pods by their la
   const text = readFileSync(`${ROOT}docs/operations.md`, 'utf8');
   const block = /```yaml\n(scrape_configs:[\s\S]*?)```/.exec(text)?.[1];
   assert.ok(block !== undefined, 'a scrape_configs block');
-  const job = (parse(block) as { scrape_configs: Array<{ relabel_configs: Array<{ source_labels: string[]; regex: string; action: string }> }> }).scrape_configs[0];
+  const scrape = (parse(block) as { scrape_configs: Array<{ relabel_configs: Array<{ source_labels: string[]; regex: string; action: string }> }> }).scrape_configs[0];
   const keep = (label: string): RegExp => {
-    const rule = job?.relabel_configs.find((r) => r.source_labels.join() === label && r.action === 'keep');
+    const rule = scrape?.relabel_configs.find((r) => r.source_labels.join() === label && r.action === 'keep');
     assert.ok(rule !== undefined, `a keep rule on ${label}`);
     // Prometheus anchors relabel regexes at both ends.
     return new RegExp(`^(?:${rule.regex})$`);
   };
   const labels = deployment.spec?.template.metadata?.labels ?? {};
   assert.match(labels['app.kubernetes.io/name'] ?? '', keep('__meta_kubernetes_pod_label_app_kubernetes_io_name'));
+  const component = keep('__meta_kubernetes_pod_label_app_kubernetes_io_component');
+  assert.match(labels['app.kubernetes.io/component'] ?? '', component, 'the server pods are kept');
+  assert.doesNotMatch(job.spec?.template.metadata?.labels?.['app.kubernetes.io/component'] ?? '', component, 'the bench pods are not');
   const portName = keep('__meta_kubernetes_pod_container_port_name');
   for (const c of pod.containers) {
     const metricsPort = Number(flagValue(c.args ?? [], '--metrics-port'));

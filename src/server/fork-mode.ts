@@ -102,10 +102,14 @@ export class ForkDispatcher implements Dispatcher {
     this.#fill();
   }
 
-  /** Clients accepted and not yet closed: those with a child and those waiting for one. */
+  /**
+   * Clients accepted and not yet closed: those with a child and those waiting for one. A client
+   * whose child has reported it closed no longer counts, though its child may take a moment
+   * more to exit: its place in `maxConnections` is free at once.
+   */
   get active(): number {
     let assigned = 0;
-    for (const slot of this.#slots) if (slot.client !== undefined) assigned++;
+    for (const slot of this.#slots) if (slot.client !== undefined && !slot.reported) assigned++;
     return assigned + this.#waiting.length;
   }
 
@@ -258,6 +262,7 @@ export class ForkDispatcher implements Dispatcher {
     } else if (message.type === 'closed' && slot.client !== undefined) {
       slot.reported = true;
       this.#close(slot, { ...slot.client.info, ...message.result });
+      if (this.active === 0) this.#idle.wake();
     }
   }
 

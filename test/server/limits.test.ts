@@ -43,6 +43,26 @@ test('max-connections: one past the limit is closed at once; the others are serv
   assert.ok((await echoOf(port, data)).equals(data));
 });
 
+test('fork mode, max-connections 1: a closed client frees its place at its close record, before its child has exited', async (t) => {
+  const server = await startTestServer(t, { mode: 'fork', spare: 1, maxConnections: 1 });
+  const rejects: ConnectionReject[] = [];
+  server.on('reject', (info) => rejects.push(info));
+  let openAtClose: number | undefined;
+  const closed = new Promise<void>((resolve) => {
+    server.once('disconnect', () => {
+      openAtClose = server.connections;
+      resolve();
+    });
+  });
+  const data = randomBytes(1000);
+  assert.ok((await endWithEcho(await connectTo(server.address.port), data, 5000, 'the first client')).equals(data));
+  await within(closed, 5000, 'the first close record');
+  assert.equal(openAtClose, 0, 'no connection open once its close is reported');
+  // Straight after: served, not refused for a child still on its way out.
+  assert.ok((await echoOf(server.address.port, data)).equals(data));
+  assert.deepEqual(rejects, []);
+});
+
 for (const mode of ['event', 'fork'] as const) {
   test(`${mode} mode: idle-timeout closes a silent connection with reason idle; a talking one survives`, async (t) => {
     const server = await startTestServer(t, { mode, idleTimeoutMs: 600 });

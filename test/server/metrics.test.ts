@@ -44,8 +44,8 @@ async function refusedClient(port: number, localAddress = '127.0.0.1'): Promise<
 async function knownTraffic(server: EchoServer): Promise<void> {
   const { port } = server.address;
   const { closes, rejects } = tally(server);
-  // Fork mode: a connection holds its slot of `maxConnections` until its child has exited, a
-  // moment after its close record; the next client waits for that, or it could be refused.
+  // Each client is done (its close recorded) before the next, so that the held ones below are
+  // the only ones open.
   const idle = (): Promise<void> => until(() => server.connections === 0, 5000, () => `no connection open (now ${server.connections})`);
   for (let i = 0; i < 3; i++) {
     assert.equal((await echoOf(port, Buffer.alloc(1000, i))).length, 1000);

@@ -39,6 +39,8 @@ interface Worker {
   ready: boolean;
   /** Connections this worker has opened and not yet closed, by id. */
   open: Map<number, ConnectionOpen>;
+  /** With the PROXY protocol: connections it has taken and not yet opened (the header not read), by id. */
+  accepted: Map<number, ConnectionOpen>;
 }
 
 /** A client the primary accepted while no worker was ready. */
@@ -105,7 +107,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
 
   get connections(): number {
     let open = this.#waiting.length;
-    for (const worker of this.#workers) open += worker?.open.size ?? 0;
+    for (const worker of this.#workers) open += (worker?.open.size ?? 0) + (worker?.accepted.size ?? 0);
     return open;
   }
 
@@ -219,7 +221,7 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     // Its first message; it says it is ready only once it has it.
     // (No channel when the worker could not be started at all: its 'error' says so.)
     if (child.connected) child.send({ type: 'config', config } satisfies PrimaryMessage, ignoreError);
-    const worker: Worker = { index, child, ready: false, open: new Map() };
+    const worker: Worker = { index, child, ready: false, open: new Map(), accepted: new Map() };
     this.#workers[index] = worker;
     this.#processes.add(child);
     child.on('error', (err) => {
@@ -243,12 +245,17 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
         for (let waiting = this.#waiting.shift(); waiting !== undefined; waiting = this.#waiting.shift()) this.#route(waiting.socket);
         if (this.#workers.every((w) => w?.ready)) this.#starting?.resolve();
         break;
+      case 'accepted':
+        worker.accepted.set(message.info.id, message.info);
+        break;
       case 'open':
+        worker.accepted.delete(message.info.id);
         worker.open.set(message.info.id, message.info);
         this.#counters.opened();
         this.emit('connection', message.info);
         break;
       case 'close':
+        worker.accepted.delete(message.info.id);
         worker.open.delete(message.info.id);
         this.#disconnect(message.info);
         break;
@@ -265,7 +272,14 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     if (this.#workers[worker.index] !== worker) return;
     this.#workers[worker.index] = undefined;
     const how = signal ?? `code ${String(code)}`;
-    // Its clients saw their connections close with the process; report them.
+    // Its clients saw their connections close with the process; report them. One still waiting
+    // for its PROXY header has its `connection` event first, with the balancer's address, as a
+    // connection whose header failed does.
+    for (const info of worker.accepted.values()) {
+      this.#counters.opened();
+      this.emit('connection', info);
+      this.#disconnect({ ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
+    }
     for (const info of worker.open.values()) {
       this.#disconnect({ ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
     }

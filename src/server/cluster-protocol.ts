@@ -21,6 +21,8 @@ export interface ClusterWorkerConfig {
 
 export type WorkerMessage =
   | { type: 'ready' }
+  /** With the PROXY protocol: a connection taken, its `open` waiting for the header. */
+  | { type: 'accepted'; info: ConnectionOpen }
   | { type: 'open'; info: ConnectionOpen }
   | { type: 'close'; info: ConnectionClose }
   | { type: 'reject'; remoteAddress: string; remotePort: number; reason: ConnectionReject['reason'] }

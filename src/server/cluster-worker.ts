@@ -76,7 +76,11 @@ function serve(socket: net.Socket): void {
     return;
   }
   const id = nextId++ * config.workers + config.index + 1;
-  dispatcher.dispatch(socket, { id, remoteAddress, remotePort, pid: process.pid });
+  const info = { id, remoteAddress, remotePort, pid: process.pid };
+  // Its `open` waits for the header: the primary learns of it now, so that it can report the
+  // connection should this worker die first.
+  if (config.settings.proxyProtocol === true) send({ type: 'accepted', info });
+  dispatcher.dispatch(socket, info);
 }
 
 async function drain(timeoutMs: number): Promise<void> {

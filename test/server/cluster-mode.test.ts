@@ -61,6 +61,30 @@ test('cluster: a killed worker is replaced; its client sees a close; the others 
   assert.ok((await echoOf(server.address.port, data)).equals(data));
 });
 
+test('cluster with the PROXY protocol: a worker killed while a connection waits for its header still reports that connection', async (t) => {
+  const server = await startTestServer(t, { mode: 'cluster', workers: 1, proxyProtocol: true });
+  const opened: ConnectionOpen[] = [];
+  const closed: ConnectionClose[] = [];
+  server.on('connection', (info) => opened.push(info));
+  server.on('disconnect', (info) => closed.push(info));
+  const socket = await connectTo(server.address.port);
+  t.after(() => socket.destroy());
+  socket.on('error', () => {});
+  const gone = closedByPeer(socket);
+  // No header sent: the worker holds the connection in its PROXY stage, with no `connection` event yet.
+  await until(() => server.connections === 1, 5000, () => `the connection counted (now ${server.connections})`);
+  assert.equal(opened.length, 0, 'no connection event before the header');
+  const [victimPid] = server.childPids as [number];
+  process.kill(victimPid, 'SIGKILL');
+  await within(gone, 5000, 'the client sees its connection close');
+  await until(() => closed.length === 1, 5000, 'its close reported');
+  assert.equal(opened.length, 1, 'its connection event came first');
+  assert.deepEqual([opened[0]?.id, opened[0]?.pid, opened[0]?.remotePort], [closed[0]?.id, victimPid, socket.localPort]);
+  assert.equal(closed[0]?.reason, 'child-exit');
+  assert.equal(closed[0]?.childExit, 'SIGKILL');
+  await until(() => server.connections === 0, 5000, 'nothing left open');
+});
+
 test('cluster: workers that keep dying are restarted with a growing delay', async (t) => {
   const server = await startTestServer(t, { mode: 'cluster', workers: 1 });
   const warnings: string[] = [];

@@ -114,8 +114,7 @@ export class ConnectLoop implements LoadWorker {
       this.#connected = true;
       if (this.#ctx.tls !== undefined) this.#resumed = (socket as tls.TLSSocket).isSessionReused();
       opening.connected();
-      this.#ctx.stats.runBytesSent += size;
-      if (this.#ctx.stats.counting) this.#ctx.stats.bytesSent += size;
+      this.#ctx.stats.sent(size);
       socket.write(pattern.window(this.#start, 0, size));
     });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -151,8 +150,7 @@ export class ConnectLoop implements LoadWorker {
     if (this.#received + chunk.length > size) return this.fail('mismatch', 'received more bytes than were sent');
     if (!pattern.matches(this.#start, this.#received, chunk)) return this.fail('mismatch', 'echoed bytes differ from those sent');
     this.#received += chunk.length;
-    stats.runBytesReceived += chunk.length;
-    if (stats.counting) stats.bytesReceived += chunk.length;
+    stats.received(chunk.length);
     this.lastProgress = performance.now();
     // The whole echo is back: half-close and wait for the server's FIN.
     if (this.#received === size) {

@@ -90,11 +90,7 @@ export function combine(parts: ReadonlyArray<{ result: BenchResult; histogram: H
     connections += r.connections;
     interrupted ||= r.interrupted;
     targets.add(r.target);
-    for (const key of Object.keys(counts) as Array<keyof BenchCounts>) {
-      if (key !== 'cpuUserUs' && key !== 'cpuSystemUs') counts[key] += r.counts[key];
-    }
-    counts.cpuUserUs += r.counts.cpuUserUs;
-    counts.cpuSystemUs += r.counts.cpuSystemUs;
+    for (const key of Object.keys(counts) as Array<keyof BenchCounts>) counts[key] += r.counts[key];
     if (r.durationS >= longest.durationS) longest = r;
     for (const kind of ERROR_KINDS) errors[kind] += r.errors[kind];
     for (const sample of r.errorSamples) if (samples.length < SAMPLES) samples.push(sample);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { connectError } from '../connect-errors.js';
 import type { TcpechoError } from '../errors.js';
-import { checkPeer, handshakeError, type TlsSettings } from '../client/tls.js';
+import { checkPeer, handshakeError, tlsConnect, type TlsSettings } from '../client/tls.js';
 import { connectTarget, type LoadContext } from './verified-connection.js';
 
 /** Where a connection's reads go when they bypass the stream machinery (`onread`). */
@@ -25,10 +25,7 @@ export function openSocket(ctx: LoadContext, onread: ReadTarget | undefined, ses
     ...(onread === undefined ? {} : { onread }),
   };
   if (ctx.tls === undefined) return net.connect(options);
-  const socket = tls.connect({ ...options, ...ctx.tls.connect, ...(session === undefined ? {} : { session }) });
-  // tls.connect does not take net.connect's noDelay.
-  socket.setNoDelay(true);
-  return socket;
+  return tlsConnect(session === undefined ? options : { ...options, session }, ctx.tls);
 }
 
 /** The event after which a connection may carry data: TCP's `connect`, or TLS's `secureConnect`. */

@@ -80,6 +80,18 @@ export class Stats {
     return ((this.counting ? performance.now() : this.windowEnd) - this.windowStart) / 1000;
   }
 
+  /** Payload bytes written: over the whole run, and in the window while it is counting. */
+  sent(bytes: number): void {
+    this.runBytesSent += bytes;
+    if (this.counting) this.bytesSent += bytes;
+  }
+
+  /** Echoed bytes received and checked: over the whole run, and in the window while it is counting. */
+  received(bytes: number): void {
+    this.runBytesReceived += bytes;
+    if (this.counting) this.bytesReceived += bytes;
+  }
+
   recordMessage(latencyMs: number): void {
     if (!this.counting) return;
     this.messages++;

@@ -93,8 +93,7 @@ export class UdpFlow {
     pattern.window(this.#start, seq * (size - SEQ_BYTES), size - SEQ_BYTES).copy(payload, SEQ_BYTES);
     this.#inFlight.set(seq, { at: performance.now(), counted: counts.counting });
     if (counts.counting) counts.sent++;
-    stats.runBytesSent += size;
-    if (stats.counting) stats.bytesSent += size;
+    stats.sent(size);
     this.#socket.send(payload);
   }
 
@@ -146,8 +145,7 @@ export class UdpFlow {
       if (seq < this.#highestEchoed) counts.reordered++;
     }
     if (seq > this.#highestEchoed) this.#highestEchoed = seq;
-    stats.runBytesReceived += size;
-    if (stats.counting) stats.bytesReceived += size;
+    stats.received(size);
     stats.recordMessage(performance.now() - sent.at);
     if (this.#closedLoop && this.#inFlight.size === 0) this.send();
   }

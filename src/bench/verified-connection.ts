@@ -236,8 +236,7 @@ export abstract class VerifiedConnection implements LoadWorker {
     // The timeout clock starts when something is outstanding.
     if (this.sent === this.received) this.lastProgress = now;
     this.sent += n;
-    this.ctx.stats.runBytesSent += n;
-    if (this.ctx.stats.counting) this.ctx.stats.bytesSent += n;
+    this.ctx.stats.sent(n);
     return data;
   }
 
@@ -256,8 +255,7 @@ export abstract class VerifiedConnection implements LoadWorker {
       this.#onFirstEcho();
       this.#onFirstEcho = undefined;
     }
-    this.ctx.stats.runBytesReceived += length;
-    if (this.ctx.stats.counting) this.ctx.stats.bytesReceived += length;
+    this.ctx.stats.received(length);
     const now = performance.now();
     this.lastProgress = now;
     this.onVerified(now);

@@ -1,6 +1,23 @@
 import { UsageError } from '../errors.js';
+import { startControlEndpoint, type ControlEndpoint, type FaultControl } from '../server/control.js';
 import { checkFaults, FAULT_FIELDS, type Faults } from '../server/faults/faults.js';
 import type { OptionValue } from '../options/table.js';
+
+/** Where `--control-port` (and `--control-host`, default loopback) puts the fault API, or undefined without it. */
+export function controlFromFlags(values: Record<string, OptionValue>): { port: number; host: string } | undefined {
+  if (values.controlPort === undefined) return undefined;
+  return { port: values.controlPort as number, host: (values.controlHost as string | undefined) ?? '127.0.0.1' };
+}
+
+/** The fault API of `server` (TCP or UDP) at `where`; when it cannot listen, the server is destroyed and the error thrown on. */
+export async function startControlOrStop(server: FaultControl & { destroy(): Promise<void> }, where: { port: number; host: string }): Promise<ControlEndpoint> {
+  try {
+    return await startControlEndpoint(server, where);
+  } catch (err) {
+    await server.destroy();
+    throw err;
+  }
+}
 
 /**
  * The server's fault flags (already checked against the table) as the library's `faults`, or

@@ -9,8 +9,7 @@ import type { Io } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseFamily, parseTarget } from './address.js';
 import { serverTlsFromFlags } from './tls-files.js';
-import { faultsFromFlags } from './fault-flags.js';
-import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
+import { controlFromFlags, faultsFromFlags, startControlOrStop } from './fault-flags.js';
 import { resolveServerTls } from '../server/tls/server-tls.js';
 import { activationFds, describeFd, type ActivationFd } from '../server/inherited-socket.js';
 import { InheritedSocketError } from '../errors.js';
@@ -68,8 +67,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const faults = faultsFromFlags(cliValues);
   if (options.udp === true) {
     const { udpServerCommand } = await import('./udp-server.js');
-    const control = cliValues.controlPort === undefined ? undefined : { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' };
-    return udpServerCommand({ ...serverOptions, ...(faults === undefined ? {} : { faults }) }, { quiet: flags.quiet === true, control, inherited }, io);
+    return udpServerCommand({ ...serverOptions, ...(faults === undefined ? {} : { faults }) }, { quiet: flags.quiet === true, control: controlFromFlags(cliValues), inherited }, io);
   }
   const format = (cliValues.logFormat as LogFormat | undefined) ?? 'text';
   // A status line: the text as it always was, or (JSON logs) an object with the text as `message`.
@@ -80,16 +78,9 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (faults !== undefined) serverOptions.faults = faults;
 
   const server = await startEchoServer(serverOptions);
-  let control: ControlEndpoint | undefined;
-  if (cliValues.controlPort !== undefined) {
-    try {
-      control = await startControlEndpoint(server, { port: cliValues.controlPort as number, host: (cliValues.controlHost as string | undefined) ?? '127.0.0.1' });
-    } catch (err) {
-      await server.destroy();
-      throw err;
-    }
-    say('control', { url: control.url }, `tcpecho control on ${control.url}`);
-  }
+  const where = controlFromFlags(cliValues);
+  const control = where === undefined ? undefined : await startControlOrStop(server, where);
+  if (control !== undefined) say('control', { url: control.url }, `tcpecho control on ${control.url}`);
   if (server.metricsUrl !== undefined) say('metrics', { url: `${server.metricsUrl}/metrics` }, `tcpecho metrics on ${server.metricsUrl}/metrics`);
   const log = new LogSink(process.stderr, {
     stamp,

@@ -1,4 +1,4 @@
-import { startControlEndpoint, type ControlEndpoint } from '../server/control.js';
+import { startControlOrStop } from './fault-flags.js';
 import { startUdpEchoServer } from '../server/udp/udp-echo-server.js';
 import { DROP_REASONS, type UdpEchoServer, type UdpEchoServerOptions, type UdpEchoStats } from '../server/udp/types.js';
 import { formatAddress } from '../options/values.js';
@@ -21,16 +21,8 @@ export async function udpServerCommand(
   const { quiet, inherited = '' } = how;
   // The command line's values come with every server option's default, TCP's included.
   const server = await startUdpEchoServer(pick(options, UDP_KEYS));
-  let control: ControlEndpoint | undefined;
-  if (how.control !== undefined) {
-    try {
-      control = await startControlEndpoint(server, how.control);
-    } catch (err) {
-      await server.destroy();
-      throw err;
-    }
-    io.log(`tcpecho control on ${control.url}`);
-  }
+  const control = how.control === undefined ? undefined : await startControlOrStop(server, how.control);
+  if (control !== undefined) io.log(`tcpecho control on ${control.url}`);
   // A hex dump goes straight to stderr: a source's line must not wait behind its datagrams' dump.
   const log = new LogSink(process.stderr, { stamp, coalesceMs: options.hexdump === true ? 0 : LOG_COALESCE_MS });
   logSources(server, log.line, quiet);

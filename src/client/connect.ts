@@ -4,7 +4,7 @@ import { connectError, connectTimeoutError } from '../connect-errors.js';
 import { AbortError } from '../errors.js';
 import { checkFamily, checkInteger, checkPort, formatAddress } from '../options/values.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
-import { checkPeer, handshakeError, tlsSettings, type TlsClientOptions, type TlsSettings } from './tls.js';
+import { checkPeer, handshakeError, tlsConnect, tlsSettings, type TlsClientOptions } from './tls.js';
 import { checkUnixPath, nodeUnixPath, unixUrl } from '../unix-path.js';
 
 export interface ConnectOptions {
@@ -127,12 +127,4 @@ export async function connectEchoObserved(options: ConnectOptions, observe: (soc
     socket.once('error', socketOnConnectError);
     signal?.addEventListener('abort', signalOnAbort, { once: true });
   });
-}
-
-/** tls.connect with the socket options as net.connect takes them. */
-function tlsConnect(options: net.NetConnectOpts, settings: TlsSettings): tls.TLSSocket {
-  const socket = tls.connect({ ...options, ...settings.connect });
-  // tls.connect does not take net.connect's noDelay.
-  socket.setNoDelay(true);
-  return socket;
 }

@@ -117,6 +117,17 @@ export function normalizeFingerprint(text: string, name = 'tls.fingerprint'): st
 }
 
 /**
+ * `tls.connect` with socket options as `net.connect` takes them (a host and port or a path,
+ * `allowHalfOpen`, `onread`, a `session` to resume) and the client's TLS settings; Nagle off, as
+ * `net.connect`'s `noDelay` would have it, which tls.connect does not take.
+ */
+export function tlsConnect(options: net.NetConnectOpts & { session?: Buffer }, settings: TlsSettings): tls.TLSSocket {
+  const socket = tls.connect({ ...options, ...settings.connect } as tls.ConnectionOptions);
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/**
  * The checks after the handshake that Node leaves to us: the pinned fingerprint. Undefined when
  * the connection may be used.
  */

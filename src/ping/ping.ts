@@ -9,7 +9,7 @@ import { resolveOptions } from '../options/resolve.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options/table.js';
 import { checkFamily, checkPort, formatAddress } from '../options/values.js';
 import { probePayload } from './payload.js';
-import type { Prober, ProbeTarget } from './prober.js';
+import { targetName, type Prober, type ProbeTarget } from './prober.js';
 import { PingTally } from './summary.js';
 import { TcpProber } from './tcp-prober.js';
 import type { PingOptions, PingResult, ProbeTransport } from './types.js';
@@ -65,7 +65,7 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
     if (o.udp && o.size > MAX_DATAGRAM[target.family]) {
       throw new UsageError(`A UDP probe is one datagram: at most ${MAX_DATAGRAM[target.family]} bytes over IPv${target.family}, got a size of ${o.size}`);
     }
-    if (!stop.signal.aborted) onStart?.(target.path !== undefined ? named : formatAddress(target.address, port));
+    if (!stop.signal.aborted) onStart?.(targetName(target));
     const prober: Prober = o.udp ? new UdpProber(target, o.keep) : new TcpProber(target, o.keep, tls);
     startedAt = performance.now();
     endedAt = startedAt;
@@ -98,7 +98,7 @@ export async function ping(options: PingOptions = {}): Promise<PingResult> {
   const echo = tally.echo.stats();
   return {
     target: named,
-    address: target === undefined || target.path !== undefined ? named : formatAddress(target.address, port),
+    address: target === undefined ? named : targetName(target),
     size: o.size,
     keep: o.keep,
     transport,

@@ -1,3 +1,4 @@
+import { formatAddress } from '../options/values.js';
 import type { ProbeResult } from './types.js';
 
 /**
@@ -25,6 +26,11 @@ export interface ProbeTarget {
   family: 4 | 6;
   /** A Unix socket, in Node's form (`\0name` for an abstract one): connect there instead. */
   path?: string;
+}
+
+/** How lines and messages name the target: `ADDRESS:PORT`, or `unix:PATH`. */
+export function targetName(target: ProbeTarget): string {
+  return target.path !== undefined ? target.address : formatAddress(target.address, target.port);
 }
 
 /** A socket error's code as a probe outcome. */

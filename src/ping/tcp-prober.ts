@@ -1,11 +1,10 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { checkPeer, handshakeError, reasonOf, tlsFailure, type TlsSettings } from '../client/tls.js';
+import { checkPeer, handshakeError, reasonOf, tlsConnect, tlsFailure, type TlsSettings } from '../client/tls.js';
 import { systemCode } from '../errors.js';
-import { formatAddress } from '../options/values.js';
 import { firstDifference } from './payload.js';
-import { outcomeOfError, probeDeadline, type Prober, type ProbeTarget } from './prober.js';
+import { outcomeOfError, probeDeadline, targetName, type Prober, type ProbeTarget } from './prober.js';
 import type { ProbeFailed, ProbeResult } from './types.js';
 
 /** How long a finished probe's connection may take to close cleanly (FIN both ways) before it is destroyed. */
@@ -32,11 +31,7 @@ export class TcpProber implements Prober {
   #connect(): net.Socket {
     const { address: host, port, family, path } = this.#target;
     const options = path !== undefined ? { path, allowHalfOpen: true } : { host, port, family, allowHalfOpen: true, noDelay: true };
-    if (this.#tls === undefined) return net.connect(options);
-    const socket = tls.connect({ ...options, ...this.#tls.connect });
-    // tls.connect does not take net.connect's noDelay.
-    socket.setNoDelay(true);
-    return socket;
+    return this.#tls === undefined ? net.connect(options) : tlsConnect(options, this.#tls);
   }
 
   probe(seq: number, payload: Buffer, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
@@ -92,7 +87,7 @@ export class TcpProber implements Prober {
       const socketOnSecureConnect = (): void => {
         secured = true;
         handshakeMs = performance.now() - startedAt - (connectMs ?? 0);
-        const refused = checkPeer(socket as tls.TLSSocket, settings as TlsSettings, this.#where());
+        const refused = checkPeer(socket as tls.TLSSocket, settings as TlsSettings, targetName(this.#target));
         if (refused !== undefined) return fail({ outcome: 'tls-error', errorCode: 'FINGERPRINT_MISMATCH', reason: refused.message });
         send();
       };
@@ -114,7 +109,7 @@ export class TcpProber implements Prober {
       const socketOnError = (err: Error): void => {
         // TLS's own failures: the handshake (after TCP connected), or an alert after it.
         if (settings !== undefined && connectMs !== undefined && !secured) {
-          const why = handshakeError(err, this.#where(), socket as tls.TLSSocket);
+          const why = handshakeError(err, targetName(this.#target), socket as tls.TLSSocket);
           return fail({ outcome: 'tls-error', errorCode: systemCode(err) ?? 'unknown', reason: why.message });
         }
         const alert = settings === undefined ? undefined : tlsFailure(err);
@@ -143,10 +138,6 @@ export class TcpProber implements Prober {
         send();
       }
     });
-  }
-
-  #where(): string {
-    return this.#target.path !== undefined ? this.#target.address : formatAddress(this.#target.address, this.#target.port);
   }
 
   close(): void {

@@ -275,14 +275,13 @@ export class ClusterEchoServer extends EventEmitter<EchoServerEvents> implements
     // Its clients saw their connections close with the process; report them. One still waiting
     // for its PROXY header has its `connection` event first, with the balancer's address, as a
     // connection whose header failed does.
+    const lost = (info: ConnectionOpen): void => this.#disconnect({ ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
     for (const info of worker.accepted.values()) {
       this.#counters.opened();
       this.emit('connection', info);
-      this.#disconnect({ ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
+      lost(info);
     }
-    for (const info of worker.open.values()) {
-      this.#disconnect({ ...info, bytesRead: 0, bytesWritten: 0, durationMs: 0, reason: 'child-exit', childExit: how });
-    }
+    for (const info of worker.open.values()) lost(info);
     if (this.#stopping) return;
     if (!worker.ready) this.#deathsBeforeReady++;
     if (this.#starting !== undefined && this.#deathsBeforeReady >= START_ATTEMPTS) {

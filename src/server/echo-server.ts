@@ -224,18 +224,19 @@ class SingleProcessServer extends EventEmitter<EchoServerEvents> implements Echo
     // served keep their share. (Node's own maxConnections cannot be used: it is unsupported
     // once sockets are handed to other processes, and cluster mode hangs the excess client.)
     if (this.#dispatcher.active >= this.#maxConnections) return this.#reject(socket, remoteAddress, remotePort, 'max-connections');
-    if (refusedByFault(this.#faults, socket)) {
-      this.#rejected++;
-      this.#counters.rejectedConnection('refused');
-      this.emit('reject', { remoteAddress, remotePort, reason: 'refused', rejected: this.#rejected });
-      return;
-    }
+    // refusedByFault has reset the socket itself.
+    if (refusedByFault(this.#faults, socket)) return this.#rejectedOne(remoteAddress, remotePort, 'refused');
     this.#dispatcher.dispatch(socket, { id: this.#nextId++, remoteAddress, remotePort });
   }
 
   #reject(socket: net.Socket, remoteAddress: string, remotePort: number, reason: ConnectionReject['reason']): void {
     socket.on('error', () => {});
     socket.destroy();
+    this.#rejectedOne(remoteAddress, remotePort, reason);
+  }
+
+  /** Counted, then emitted: every `reject` of this server goes through here. */
+  #rejectedOne(remoteAddress: string, remotePort: number, reason: ConnectionReject['reason']): void {
     this.#rejected++;
     this.#counters.rejectedConnection(reason);
     this.emit('reject', { remoteAddress, remotePort, reason, rejected: this.#rejected });

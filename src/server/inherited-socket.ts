@@ -59,16 +59,7 @@ export function describeFd({ fd, name }: ActivationFd): string {
  * checks are made and Node's own refusal (`listen` fails) is what remains.
  */
 export function inspectInheritedSocket(fd: number, label = `fd ${fd}`): InheritedSocket {
-  let ino: number;
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isSocket()) throw new InheritedSocketError(`Cannot listen on ${label}: not a socket (${fileKind(stats)})`);
-    ino = stats.ino;
-  } catch (err) {
-    if (err instanceof InheritedSocketError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InheritedSocketError(`Cannot listen on ${label}: ${code === 'EBADF' ? 'no such open descriptor (EBADF)' : (code ?? (err as Error).message)}`, { cause: err });
-  }
+  const ino = socketInode(fd, `Cannot listen on ${label}`);
   const tables = readTables();
   if (tables === undefined) return { fd, kind: 'tcp', path: undefined };
   const inode = String(ino);
@@ -101,16 +92,7 @@ export interface InheritedDatagramSocket {
  * read, `udp4` is assumed and the UDP server checks the family once it has the socket.
  */
 export function inspectInheritedDatagramSocket(fd: number, label = `fd ${fd}`): InheritedDatagramSocket {
-  let ino: number;
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isSocket()) throw new InheritedSocketError(`Cannot serve UDP on ${label}: not a socket (${fileKind(stats)})`);
-    ino = stats.ino;
-  } catch (err) {
-    if (err instanceof InheritedSocketError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InheritedSocketError(`Cannot serve UDP on ${label}: ${code === 'EBADF' ? 'no such open descriptor (EBADF)' : (code ?? (err as Error).message)}`, { cause: err });
-  }
+  const ino = socketInode(fd, `Cannot serve UDP on ${label}`);
   const tables = readTables();
   if (tables === undefined) return { fd, type: 'udp4' };
   const inode = String(ino);
@@ -120,6 +102,22 @@ export function inspectInheritedDatagramSocket(fd: number, label = `fd ${fd}`): 
   const unix = tables.unix.get(inode);
   if (unix !== undefined) throw new InheritedSocketError(`Cannot serve UDP on ${label}: a Unix ${unix.type === UNIX_DGRAM ? 'datagram' : unix.type === UNIX_STREAM ? 'stream' : 'seqpacket'} socket; \`--udp\` serves UDP sockets (IPv4 or IPv6)`);
   throw new InheritedSocketError(`Cannot serve UDP on ${label}: a socket that is neither UDP, TCP nor Unix (not in /proc/net/udp or udp6)`);
+}
+
+/**
+ * The inode of the socket open as `fd`, what the kernel's tables know it by. Not open (EBADF), or
+ * not a socket: `InheritedSocketError`, `cannot` (`Cannot listen on fd 3`) and why.
+ */
+function socketInode(fd: number, cannot: string): number {
+  let stats;
+  try {
+    stats = fstatSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InheritedSocketError(`${cannot}: ${code === 'EBADF' ? 'no such open descriptor (EBADF)' : (code ?? (err as Error).message)}`, { cause: err });
+  }
+  if (!stats.isSocket()) throw new InheritedSocketError(`${cannot}: not a socket (${fileKind(stats)})`);
+  return stats.ino;
 }
 
 const TCP_LISTEN = '0A';

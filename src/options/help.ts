@@ -17,10 +17,6 @@ export function optionsHelp(command: Command): string {
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * The README's flag table of a subcommand, from the option table: a test checks that the README
- * holds exactly this between `<!-- options:COMMAND -->` markers (`npm run readme:options` writes it).
- */
 /** The library column, default and meaning of the README row that stands for a group of options. */
 const GROUP_ROWS: Record<NonNullable<OptionSpec['group']>, (members: OptionSpec[]) => string> = {
   faults: () => '`faults` | – | faults on the echo, one example each in [Testing your client](#testing-your-client-faults) (`--help` says what each does)',
@@ -30,6 +26,10 @@ const GROUP_ROWS: Record<NonNullable<OptionSpec['group']>, (members: OptionSpec[
     `${members.some((one) => one.key === 'cert') ? ', `--servername` (SNI), `--cert`/`--key` for mutual TLS' : ''}: [docs/transports.md](docs/transports.md#tls)`,
 };
 
+/**
+ * The README's flag table of a subcommand, from the option table: a test checks that the README
+ * holds exactly this between `<!-- options:COMMAND -->` markers (`npm run readme:options` writes it).
+ */
 export function optionsMarkdown(command: Command): string {
   const rows = ['| flag | library option | default | meaning |', '|---|---|---|---|'];
   const grouped = new Set<string>();
